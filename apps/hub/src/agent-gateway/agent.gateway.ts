@@ -1,0 +1,170 @@
+import { Inject, Logger } from '@nestjs/common';
+import {
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import {
+  type Ack,
+  ackError,
+  AGENT_NAMESPACE,
+  type AgentHandshake,
+  agentHandshakeSchema,
+  AgentToHubEvent,
+  executionFinishedSchema,
+  executionOutputSchema,
+  executionStartedSchema,
+  heartbeatSchema,
+  HubToAgentEvent,
+  MAX_OUTPUT_CHUNK_BYTES,
+  parsePayload,
+  PROTOCOL_MAJOR,
+  PROTOCOL_VERSION,
+  ProtocolErrorCode,
+  protocolMajorOf,
+  type Welcome,
+} from '@outpost/protocol';
+import type { Namespace, Socket } from 'socket.io';
+import type { z } from 'zod';
+import { AgentConnections } from '../agents/agent-connections';
+import { AgentPresenceService } from '../agents/agent-presence.service';
+import { AgentsService } from '../agents/agents.service';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
+import { ExecutionDispatcher } from '../executions/execution-dispatcher';
+import { ExecutionsService } from '../executions/executions.service';
+
+interface AgentSocketData {
+  agentId: string;
+  handshake: AgentHandshake;
+}
+
+function refusal(code: ProtocolErrorCode, message: string): Error {
+  return Object.assign(new Error(message), { data: { code, message } });
+}
+
+/**
+ * The agents' socket.io namespace. It authenticates in the handshake, before any event is
+ * accepted, validates every message, and hands each one to a service: no rules live here.
+ */
+@WebSocketGateway({ namespace: AGENT_NAMESPACE })
+export class AgentGateway implements OnGatewayInit<Namespace>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket> {
+  private readonly logger = new Logger(AgentGateway.name);
+
+  constructor(
+    private readonly agents: AgentsService,
+    private readonly connections: AgentConnections,
+    private readonly presence: AgentPresenceService,
+    private readonly executions: ExecutionsService,
+    private readonly dispatcher: ExecutionDispatcher,
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+  ) {}
+
+  afterInit(namespace: Namespace): void {
+    namespace.use((socket, next) => {
+      this.authenticate(socket).then(
+        () => next(),
+        (error: Error) => next(error),
+      );
+    });
+    // Any other /agent/vN answers with a refusal naming both versions, never socket.io's bare "Invalid namespace".
+    namespace.server.of(/^\/agent\/.*$/).use((socket, next) => {
+      const theirs = (socket.handshake.auth as { protocolVersion?: unknown }).protocolVersion;
+      next(
+        refusal(
+          ProtocolErrorCode.ProtocolMismatch,
+          `This hub speaks agent protocol ${PROTOCOL_VERSION} on ${AGENT_NAMESPACE}; the agent asked for ${socket.nsp.name}` +
+            (typeof theirs === 'string' ? ` with protocol ${theirs}` : '') +
+            '. Install the agent version this hub serves.',
+        ),
+      );
+    });
+  }
+
+  private async authenticate(socket: Socket): Promise<void> {
+    const parsed = parsePayload(agentHandshakeSchema, socket.handshake.auth);
+    if (!parsed.ok) throw refusal(ProtocolErrorCode.Unauthorized, `Invalid handshake: ${parsed.message}`);
+    const handshake = parsed.value;
+    if (protocolMajorOf(handshake.protocolVersion) !== PROTOCOL_MAJOR) {
+      throw refusal(
+        ProtocolErrorCode.ProtocolMismatch,
+        `Agent protocol ${handshake.protocolVersion} is not compatible with this hub's protocol ${PROTOCOL_VERSION}`,
+      );
+    }
+    const agent = await this.agents.authenticate(handshake);
+    if (!agent) {
+      this.logger.warn({ agentId: handshake.agentId, address: socket.handshake.address }, 'agent handshake refused');
+      throw refusal(ProtocolErrorCode.Unauthorized, 'Unknown agent, revoked agent or wrong credential');
+    }
+    (socket.data as AgentSocketData) = { agentId: agent.id, handshake };
+  }
+
+  async handleConnection(socket: Socket): Promise<void> {
+    const { agentId, handshake } = socket.data as AgentSocketData;
+    // Register before the guarded update: a revoke racing this connection either sees the
+    // socket and cuts it, or has already revoked the row and the update below fails.
+    this.connections.register(agentId, socket);
+    this.bindEvents(socket, agentId);
+    if (!(await this.agents.markConnected(agentId, socket.id, handshake))) {
+      this.connections.disconnect(agentId);
+      return;
+    }
+    const welcome: Welcome = {
+      agentId,
+      protocolVersion: PROTOCOL_VERSION,
+      heartbeatIntervalSeconds: this.config.agentHeartbeatSeconds,
+      maxOutputChunkBytes: MAX_OUTPUT_CHUNK_BYTES,
+    };
+    socket.emit(HubToAgentEvent.Welcome, welcome);
+    this.logger.log({ agentId, agentVersion: handshake.agentVersion }, 'agent connected');
+    this.dispatcher.kick(agentId, true);
+  }
+
+  async handleDisconnect(socket: Socket): Promise<void> {
+    const data = socket.data as AgentSocketData | undefined;
+    if (!data?.agentId) return;
+    this.connections.unregister(data.agentId, socket);
+    await this.agents.markDisconnected(data.agentId, socket.id).catch((error: Error) => this.logger.warn(error.message));
+    this.logger.log({ agentId: data.agentId }, 'agent disconnected');
+  }
+
+  private bindEvents(socket: Socket, agentId: string): void {
+    socket.on(AgentToHubEvent.Heartbeat, (payload: unknown, ack?: unknown) => {
+      const parsed = parsePayload(heartbeatSchema, payload);
+      if (parsed.ok) this.presence.heartbeat(agentId, socket.id);
+      if (typeof ack === 'function') ack(parsed.ok ? { ok: true } : ackError(ProtocolErrorCode.ValidationError, parsed.message));
+    });
+    this.handle(socket, agentId, AgentToHubEvent.ExecutionStarted, executionStartedSchema, (p) =>
+      this.executions.reportStarted(agentId, p),
+    );
+    this.handle(socket, agentId, AgentToHubEvent.ExecutionOutput, executionOutputSchema, (p) =>
+      this.executions.reportOutput(agentId, p),
+    );
+    this.handle(socket, agentId, AgentToHubEvent.ExecutionFinished, executionFinishedSchema, (p) =>
+      this.executions.reportFinished(agentId, p),
+    );
+  }
+
+  /** Validate, call the service, answer the ack; a bad or failing message never takes the hub down. */
+  private handle<T>(
+    socket: Socket,
+    agentId: string,
+    event: string,
+    schema: z.ZodType<T>,
+    call: (payload: T) => Promise<Ack>,
+  ): void {
+    socket.on(event, (payload: unknown, ack?: unknown) => {
+      const reply = typeof ack === 'function' ? (ack as (a: Ack) => void) : () => undefined;
+      const parsed = parsePayload(schema, payload);
+      if (!parsed.ok) {
+        this.logger.warn({ agentId, event, problem: parsed.message }, 'invalid message from agent');
+        reply(ackError(ProtocolErrorCode.ValidationError, parsed.message));
+        return;
+      }
+      call(parsed.value).then(reply, (error: Error) => {
+        this.logger.error({ agentId, event, err: error }, 'agent message failed');
+        reply(ackError(ProtocolErrorCode.Internal, 'the hub could not store this message; resend it'));
+      });
+    });
+  }
+}

@@ -1,0 +1,29 @@
+import { ROLES, type Role } from './user.entity';
+
+export type Access = 'public' | Role;
+
+/**
+ * Who may call each route: the one role policy table (DESIGN.md §3). The guard refuses any
+ * route missing here, and the security tests enumerate the router against this table.
+ * Keys are `METHOD path` exactly as Express registers them.
+ */
+export const ACCESS_POLICY: Readonly<Record<string, Access>> = {
+  'GET /health/live': 'public',
+  'GET /health/ready': 'public',
+  'POST /api/v1/auth/login': 'public',
+  'POST /api/v1/agents/enroll': 'public',
+  'GET /api/v1/enrollment-tokens': 'admin',
+  'POST /api/v1/enrollment-tokens': 'admin',
+  'DELETE /api/v1/enrollment-tokens/:id': 'admin',
+  'GET /api/v1/agents': 'viewer',
+  'GET /api/v1/agents/:id': 'viewer',
+  'DELETE /api/v1/agents/:id': 'admin',
+  'POST /api/v1/runs': 'operator',
+  'GET /api/v1/runs/:id': 'viewer',
+  'GET /api/v1/executions/:id': 'viewer',
+  'GET /api/v1/executions/:id/output': 'viewer',
+};
+
+export function roleSatisfies(role: Role, required: Role): boolean {
+  return ROLES.indexOf(role) >= ROLES.indexOf(required);
+}

@@ -1,0 +1,40 @@
+import { applyDecorators, Body, Param, type PipeTransform, Query } from '@nestjs/common';
+import { ApiBody } from '@nestjs/swagger';
+import { z } from 'zod';
+import { AppError } from '../errors/app-error';
+
+class ZodPipe<T> implements PipeTransform<unknown, T> {
+  constructor(
+    private readonly schema: z.ZodType<T>,
+    private readonly fieldPrefix: string | undefined,
+  ) {}
+
+  transform(value: unknown): T {
+    const result = this.schema.safeParse(value);
+    if (result.success) return result.data;
+    throw AppError.validation(
+      result.error.issues.map((issue) => ({
+        field: [this.fieldPrefix, ...issue.path].filter((p) => p !== undefined).join('.') || '(body)',
+        message: issue.message,
+      })),
+    );
+  }
+}
+
+/** The request body, validated by a zod schema (document it with ApiZodBody from the same schema). */
+export function ValidBody<T>(schema: z.ZodType<T>): ParameterDecorator {
+  return Body(new ZodPipe(schema, undefined));
+}
+
+export function ValidQuery<T>(schema: z.ZodType<T>): ParameterDecorator {
+  return Query(new ZodPipe(schema, undefined));
+}
+
+export function ValidParam<T>(name: string, schema: z.ZodType<T>): ParameterDecorator {
+  return Param(name, new ZodPipe(schema, name));
+}
+
+/** OpenAPI description of a body from the same zod schema the pipe validates with. */
+export function ApiZodBody(schema: z.ZodType): MethodDecorator {
+  return applyDecorators(ApiBody({ schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as object }));
+}

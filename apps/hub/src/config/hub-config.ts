@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import path from 'node:path';
+
+/** Integer environment value with bounds; empty means "use the default". */
+const int = (def: number, min: number, max: number) =>
+  z.preprocess(
+    (v) => (v === undefined || v === '' ? def : Number(v)),
+    z.number({ error: 'must be a number' }).int('must be a whole number').min(min).max(max),
+  );
+
+const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+
+const envSchema = z.object({
+  HUB_PORT: int(8080, 0, 65535),
+  HUB_HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  HUB_DATA_DIR: z.string().min(1).default('./data'),
+  HUB_PUBLIC_URL: optionalString.pipe(z.url('must be an http(s) URL').optional()),
+  HUB_JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  HUB_ADMIN_PASSWORD: optionalString.pipe(z.string().min(8, 'must be at least 8 characters').optional()),
+  HUB_ACCESS_TOKEN_TTL_S: int(900, 30, 3600),
+  HUB_AGENT_HEARTBEAT_S: int(10, 1, 3600),
+  HUB_AGENT_OFFLINE_AFTER_S: int(30, 2, 86400),
+  HUB_OUTPUT_CAP_BYTES: int(10 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+  HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  HUB_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  HUB_LOCAL_AGENT_CONFIG: optionalString,
+});
+
+export interface HubConfig {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  publicUrl: string;
+  jwtSecret: string | undefined;
+  adminPassword: string | undefined;
+  accessTokenTtlSeconds: number;
+  agentHeartbeatSeconds: number;
+  agentOfflineAfterSeconds: number;
+  outputCapBytes: number;
+  logLevel: string;
+  logFormat: 'json' | 'pretty';
+  /** Set by `npm start`: the hub keeps one local agent's identity in this file. */
+  localAgentConfigPath: string | undefined;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment once, at start; nothing else reads process.env. */
+export function loadHubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (issue) => `  ${String(issue.path[0])}=${JSON.stringify(env[String(issue.path[0])] ?? '')}: ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid hub configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (e.HUB_AGENT_OFFLINE_AFTER_S <= e.HUB_AGENT_HEARTBEAT_S) {
+    throw new ConfigError(
+      `Invalid hub configuration:\n  HUB_AGENT_OFFLINE_AFTER_S (${e.HUB_AGENT_OFFLINE_AFTER_S}) must be greater than HUB_AGENT_HEARTBEAT_S (${e.HUB_AGENT_HEARTBEAT_S})`,
+    );
+  }
+  const dataDir = path.resolve(e.HUB_DATA_DIR);
+  return {
+    port: e.HUB_PORT,
+    host: e.HUB_HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    publicUrl: (e.HUB_PUBLIC_URL ?? `http://localhost:${e.HUB_PORT}`).replace(/\/+$/, ''),
+    jwtSecret: e.HUB_JWT_SECRET,
+    adminPassword: e.HUB_ADMIN_PASSWORD,
+    accessTokenTtlSeconds: e.HUB_ACCESS_TOKEN_TTL_S,
+    agentHeartbeatSeconds: e.HUB_AGENT_HEARTBEAT_S,
+    agentOfflineAfterSeconds: e.HUB_AGENT_OFFLINE_AFTER_S,
+    outputCapBytes: e.HUB_OUTPUT_CAP_BYTES,
+    logLevel: e.HUB_LOG_LEVEL,
+    logFormat: e.HUB_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+    localAgentConfigPath: e.HUB_LOCAL_AGENT_CONFIG ? path.resolve(e.HUB_LOCAL_AGENT_CONFIG) : undefined,
+  };
+}
+
+export const HUB_CONFIG = Symbol('HUB_CONFIG');

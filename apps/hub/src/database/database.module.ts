@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
+import { ormOptions } from './orm-options';
+import { SchemaMigrator } from './schema-migrator';
+import { DatabaseHealth } from './database-health';
+
+@Module({
+  imports: [
+    MikroOrmModule.forRootAsync({
+      inject: [HUB_CONFIG],
+      useFactory: (config: HubConfig) => ormOptions(config),
+      // Registers the SQL-flavoured MikroORM and EntityManager for injection. The embedded PGlite
+      // driver is SQL and PostgreSQL-compatible too, so both backends serve these same classes.
+      driver: PostgreSqlDriver,
+    }),
+  ],
+  providers: [SchemaMigrator, DatabaseHealth],
+  exports: [DatabaseHealth],
+})
+export class DatabaseModule {}

@@ -1,0 +1,8 @@
+import { User } from '../auth/user.entity';
+import { EnrollmentToken } from '../enrollment/enrollment-token.entity';
+import { Agent } from '../agents/agent.entity';
+import { Run } from '../executions/run.entity';
+import { Execution } from '../executions/execution.entity';
+import { ExecutionOutputChunk } from '../executions/execution-output.entity';
+
+export const ENTITIES = [User, EnrollmentToken, Agent, Run, Execution, ExecutionOutputChunk];

@@ -1,0 +1,35 @@
+import { PGlite } from '@electric-sql/pglite';
+import { Migrator } from '@mikro-orm/migrations';
+import { PostgreSqlDriver, type Options } from '@mikro-orm/postgresql';
+import path from 'node:path';
+import type { HubConfig } from '../config/hub-config';
+import { ENTITIES } from './entities';
+import { MIGRATIONS } from './migrations';
+
+export function embeddedDatabaseDir(config: HubConfig): string {
+  return path.join(config.dataDir, 'pg');
+}
+
+/** One set of entities and migrations for both: the embedded PGlite and a real PostgreSQL. */
+export async function ormOptions(config: HubConfig): Promise<Options> {
+  const common: Options = {
+    entities: ENTITIES,
+    extensions: [Migrator],
+    migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },
+    discovery: { warnWhenNoEntities: true },
+    allowGlobalContext: false,
+    debug: false,
+  };
+  if (config.databaseUrl) {
+    return { ...common, driver: PostgreSqlDriver, clientUrl: config.databaseUrl, pool: { min: 1, max: 10 } };
+  }
+  const dir = embeddedDatabaseDir(config);
+  // An ES module: loaded with import() from this CommonJS build, and only when the embedded database is used.
+  const { PGliteDriver } = await import('mikro-orm-pglite');
+  return {
+    ...common,
+    driver: PGliteDriver as unknown as Options['driver'],
+    dbName: 'postgres',
+    driverOptions: { connection: { pglite: () => new PGlite(dir) } },
+  };
+}

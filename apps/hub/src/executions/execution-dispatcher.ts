@@ -1,0 +1,131 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { ackSchema, type ExecutionAssign, HubToAgentEvent, parsePayload } from '@outpost/protocol';
+import { AgentConnections } from '../agents/agent-connections';
+import { Execution } from './execution.entity';
+import { statusesLeadingTo } from './execution-state';
+import { RunProgressService } from './run-progress.service';
+import type { Run } from './run.entity';
+
+/** An agent that does not ack a dispatch within this time keeps it queued; it is sent again later. */
+const ASSIGN_ACK_TIMEOUT_MS = 10_000;
+/** Catches anything a missed kick left queued for a connected agent. */
+const REDISPATCH_INTERVAL_MS = 2_000;
+const BATCH = 64;
+
+interface PendingRow {
+  id: string;
+  run_id: string;
+  spec: Run['spec'];
+  env: Run['env'];
+  cwd: string | null;
+  timeout_seconds: number | null;
+}
+
+/**
+ * Delivers queued executions to connected agents, acked, one agent at a time in order. The
+ * database is the queue: a dispatch that is not acked stays `queued` and is sent again; the
+ * agent ignores an execution id it already holds, so a resend never runs a command twice.
+ */
+@Injectable()
+export class ExecutionDispatcher implements OnApplicationBootstrap {
+  private readonly logger = new Logger(ExecutionDispatcher.name);
+  private readonly active = new Map<string, Promise<void>>();
+  private readonly again = new Map<string, boolean>();
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly connections: AgentConnections,
+    private readonly runs: RunProgressService,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.scheduler.addInterval('redispatch', setInterval(() => void this.redispatchAll(), REDISPATCH_INTERVAL_MS));
+  }
+
+  /**
+   * Asks for a dispatch round for one agent; rounds for the same agent never overlap, and kicks
+   * during a round coalesce into one more round. `resendUnstarted` also resends executions the
+   * agent acked but never reported started (after a reconnect it may not have them).
+   */
+  kick(agentId: string, resendUnstarted = false): void {
+    if (!this.connections.get(agentId)) return;
+    if (this.active.has(agentId)) {
+      this.again.set(agentId, (this.again.get(agentId) ?? false) || resendUnstarted);
+      return;
+    }
+    const round = this.dispatchRound(agentId, resendUnstarted)
+      .catch((error: Error) => this.logger.warn(`dispatch to agent ${agentId} failed: ${error.message}`))
+      .finally(() => {
+        this.active.delete(agentId);
+        const pending = this.again.get(agentId);
+        if (pending !== undefined) {
+          this.again.delete(agentId);
+          this.kick(agentId, pending);
+        }
+      });
+    this.active.set(agentId, round);
+  }
+
+  private async dispatchRound(agentId: string, resendUnstarted: boolean): Promise<void> {
+    const statuses = resendUnstarted ? ['queued', 'dispatched'] : ['queued'];
+    const rows = await this.em.fork().execute<PendingRow[]>(
+      `select e.id, e.run_id, r.spec, r.env, r.cwd, r.timeout_seconds
+         from executions e join runs r on r.id = e.run_id
+        where e.agent_id = ? and e.status in (${statuses.map(() => '?').join(', ')})
+        order by e.created_at, e.id
+        limit ${BATCH}`,
+      [agentId, ...statuses],
+    );
+    for (const row of rows) {
+      const socket = this.connections.get(agentId);
+      if (!socket) return;
+      const ack = await socket
+        .timeout(ASSIGN_ACK_TIMEOUT_MS)
+        .emitWithAck(HubToAgentEvent.ExecutionAssign, toAssign(row))
+        .catch(() => null);
+      const parsed = parsePayload(ackSchema, ack);
+      if (!parsed.ok || !parsed.value.ok) return; // timeout or "at capacity": stays queued, tried again later
+      const acked = await this.em
+        .fork()
+        .nativeUpdate(
+          Execution,
+          { id: row.id, status: { $in: statusesLeadingTo('dispatch_acked', 'dispatched') } },
+          { status: 'dispatched', dispatchedAt: new Date() },
+        );
+      if (acked === 1) await this.runs.markRunning(row.run_id);
+    }
+    if (rows.length === BATCH) this.again.set(agentId, this.again.get(agentId) ?? false);
+  }
+
+  private async redispatchAll(): Promise<void> {
+    const connected = this.connections.connectedAgentIds();
+    if (connected.length === 0) return;
+    const rows = await this.em
+      .fork()
+      .execute<{ agent_id: string }[]>(
+        `select distinct agent_id from executions where status = 'queued' and agent_id = any(?::uuid[])`,
+        [connected],
+      )
+      .catch(() => []);
+    for (const row of rows) this.kick(row.agent_id);
+  }
+}
+
+function toAssign(row: PendingRow): ExecutionAssign {
+  const env = Object.fromEntries(Object.entries(row.env).map(([k, v]) => [k, v.value]));
+  const secretEnv = Object.entries(row.env)
+    .filter(([, v]) => v.secret)
+    .map(([k]) => k);
+  return {
+    executionId: row.id,
+    runId: row.run_id,
+    spec: row.spec,
+    env,
+    secretEnv,
+    ...(row.cwd ? { cwd: row.cwd } : {}),
+    ...(row.timeout_seconds ? { timeoutSeconds: row.timeout_seconds } : {}),
+  };
+}

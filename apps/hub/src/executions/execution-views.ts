@@ -1,0 +1,70 @@
+import type { ExecutionSpec } from '@outpost/protocol';
+import type { Execution } from './execution.entity';
+import type { Run, StoredEnvValue } from './run.entity';
+
+export interface ExecutionView {
+  id: string;
+  runId: string;
+  agentId: string;
+  attempt: number;
+  status: Execution['status'];
+  reason: string | null;
+  exitCode: number | null;
+  signal: string | null;
+  createdAt: string;
+  dispatchedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+}
+
+export function toExecutionView(e: Execution): ExecutionView {
+  return {
+    id: e.id,
+    runId: e.runId,
+    agentId: e.agentId,
+    attempt: e.attempt,
+    status: e.status,
+    reason: e.reason,
+    exitCode: e.exitCode,
+    signal: e.signal,
+    createdAt: e.createdAt.toISOString(),
+    dispatchedAt: e.dispatchedAt?.toISOString() ?? null,
+    startedAt: e.startedAt?.toISOString() ?? null,
+    finishedAt: e.finishedAt?.toISOString() ?? null,
+    durationMs: e.startedAt && e.finishedAt ? e.finishedAt.getTime() - e.startedAt.getTime() : null,
+  };
+}
+
+/** Secret env values never leave the hub through the API: only the fact that they are set. */
+function publicEnv(env: Record<string, StoredEnvValue>): Record<string, string | { secret: true }> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.secret ? { secret: true as const } : v.value]));
+}
+
+function specFields(spec: ExecutionSpec): Record<string, unknown> {
+  switch (spec.kind) {
+    case 'command':
+      return { command: spec.command };
+    case 'argv':
+      return { argv: spec.argv };
+    case 'script':
+      return { script: spec.script, shell: spec.shell };
+  }
+}
+
+export function toRunView(run: Run, executions: Execution[]) {
+  return {
+    id: run.id,
+    status: run.status,
+    trigger: run.trigger,
+    ...specFields(run.spec),
+    env: publicEnv(run.env),
+    cwd: run.cwd,
+    timeoutSeconds: run.timeoutSeconds,
+    target: run.target,
+    requestedBy: run.requestedBy,
+    createdAt: run.createdAt.toISOString(),
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+    executions: executions.map(toExecutionView),
+  };
+}

@@ -1,0 +1,65 @@
+import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+import type { ExecutionStatus } from './execution-state';
+
+@Entity({ tableName: 'executions' })
+@Index({ properties: ['agentId', 'status'] })
+export class Execution {
+  [OptionalProps]?:
+    | 'attempt'
+    | 'status'
+    | 'reason'
+    | 'exitCode'
+    | 'signal'
+    | 'pid'
+    | 'outputChunks'
+    | 'createdAt'
+    | 'dispatchedAt'
+    | 'startedAt'
+    | 'finishedAt';
+
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @Index()
+  @Property({ type: 'uuid' })
+  runId!: string;
+
+  @Property({ type: 'uuid' })
+  agentId!: string;
+
+  @Property({ type: 'integer' })
+  attempt: number = 1;
+
+  @Property({ type: 'text' })
+  status: ExecutionStatus = 'queued';
+
+  /** Why it ended the way it did: exit code, timeout, cancel, spawn error, agent lost. */
+  @Property({ type: 'text', nullable: true })
+  reason: string | null = null;
+
+  @Property({ type: 'integer', nullable: true })
+  exitCode: number | null = null;
+
+  @Property({ type: 'text', nullable: true })
+  signal: string | null = null;
+
+  @Property({ type: 'integer', nullable: true })
+  pid: number | null = null;
+
+  /** How many output chunks the agent says it sent; known once the execution finished. */
+  @Property({ type: 'integer', nullable: true })
+  outputChunks: number | null = null;
+
+  @Property({ type: 'timestamptz' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'timestamptz', nullable: true })
+  dispatchedAt: Date | null = null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  startedAt: Date | null = null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  finishedAt: Date | null = null;
+}

@@ -1,0 +1,59 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { existsSync } from 'node:fs';
+import { AppModule } from './app.module';
+import { ConfigError, loadHubConfig } from './config/hub-config';
+import { loadHubSecrets } from './config/hub-secrets';
+import { DataDirLockedError, lockDataDir } from './database/data-dir-lock';
+import { embeddedDatabaseDir } from './database/orm-options';
+import { assignRequestId } from './common/http/request-id';
+import { HubSocketAdapter } from './socket-adapter';
+import { startupBanner } from './startup-banner';
+
+async function bootstrap(): Promise<void> {
+  const config = loadHubConfig();
+  const secrets = loadHubSecrets(config);
+  let unlock = (): void => undefined;
+  if (!config.databaseUrl) {
+    unlock = lockDataDir(config.dataDir);
+    process.on('exit', () => unlock());
+    if (!existsSync(embeddedDatabaseDir(config))) {
+      process.stdout.write(
+        `Creating the embedded database in ${embeddedDatabaseDir(config)} (first start only: takes about 15 s)...\n`,
+      );
+    }
+  }
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, secrets), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.use(assignRequestId);
+  app.useBodyParser('json', { limit: '2mb' });
+  app.useWebSocketAdapter(new HubSocketAdapter(app));
+  app.enableShutdownHooks();
+  app.disable('x-powered-by');
+
+  const openApi = new DocumentBuilder()
+    .setTitle('Outpost hub API')
+    .setDescription('Run commands on fleets of hosts through agents that dial out to this hub.')
+    .setVersion('v1')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
+
+  await app.listen(config.port, config.host);
+  process.stdout.write(startupBanner(config, secrets));
+}
+
+bootstrap().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DataDirLockedError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`The hub could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

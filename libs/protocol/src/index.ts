@@ -1,0 +1,4 @@
+export * from './version';
+export * from './events';
+export * from './schemas';
+export * from './ack';

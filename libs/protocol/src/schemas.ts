@@ -1,0 +1,116 @@
+import { z } from 'zod';
+
+const id = z.string().uuid();
+const isoTime = z.string().datetime({ offset: true });
+/** NUL cannot be passed to exec(2); refuse it on the wire as the API does at the edge. */
+const noNul = (max: number) =>
+  z.string().max(max).refine((s) => !s.includes('\0'), 'must not contain NUL bytes');
+
+export const MAX_OUTPUT_CHUNK_BYTES = 64 * 1024;
+
+/** Sent by the agent in the socket.io handshake (`auth`). Identity comes only from here. */
+export const agentHandshakeSchema = z.object({
+  agentId: id,
+  credential: z.string().min(16).max(256),
+  protocolVersion: z.string().max(32),
+  agentVersion: z.string().max(64),
+  capabilities: z.array(z.string().max(64)).max(64).default([]),
+  facts: z
+    .object({
+      hostname: z.string().max(255),
+      os: z.string().max(64),
+      arch: z.string().max(32),
+    })
+    .optional(),
+});
+export type AgentHandshake = z.infer<typeof agentHandshakeSchema>;
+
+/** Hub → agent right after the handshake: intervals and limits, so a fleet can be retuned centrally. */
+export const welcomeSchema = z.object({
+  agentId: id,
+  protocolVersion: z.string(),
+  heartbeatIntervalSeconds: z.number().positive(),
+  maxOutputChunkBytes: z.number().int().positive(),
+});
+export type Welcome = z.infer<typeof welcomeSchema>;
+
+/** What to run: exactly one of `command` (via the OS shell), `argv` (direct exec) or `script`. */
+export const executionSpecSchema = z.union([
+  z.object({ kind: z.literal('command'), command: noNul(65536).min(1) }),
+  z.object({ kind: z.literal('argv'), argv: z.array(noNul(65536)).min(1).max(1024) }),
+  z.object({
+    kind: z.literal('script'),
+    script: noNul(1024 * 1024).min(1),
+    shell: z.enum(['bash', 'sh', 'powershell', 'pwsh', 'cmd']),
+  }),
+]);
+export type ExecutionSpec = z.infer<typeof executionSpecSchema>;
+
+export const executionAssignSchema = z.object({
+  executionId: id,
+  runId: id,
+  spec: executionSpecSchema,
+  env: z.record(z.string().max(256), noNul(65536)).default({}),
+  /** Names of `env` entries whose values the agent masks in output before it leaves the host. */
+  secretEnv: z.array(z.string().max(256)).default([]),
+  cwd: noNul(4096).optional(),
+  timeoutSeconds: z.number().int().positive().max(7 * 24 * 3600).optional(),
+});
+export type ExecutionAssign = z.infer<typeof executionAssignSchema>;
+
+export const executionCancelSchema = z.object({
+  executionId: id,
+  reason: z.string().max(256).optional(),
+});
+export type ExecutionCancel = z.infer<typeof executionCancelSchema>;
+
+export const heartbeatSchema = z.object({
+  sentAt: isoTime,
+  running: z.number().int().nonnegative(),
+});
+export type Heartbeat = z.infer<typeof heartbeatSchema>;
+
+export const executionStartedSchema = z.object({
+  executionId: id,
+  pid: z.number().int().nonnegative().nullable(),
+  startedAt: isoTime,
+});
+export type ExecutionStarted = z.infer<typeof executionStartedSchema>;
+
+export const outputStreamSchema = z.enum(['stdout', 'stderr']);
+export type OutputStream = z.infer<typeof outputStreamSchema>;
+
+/**
+ * One chunk of output. `seq` numbers chunks per execution from 0 across both streams, so the
+ * hub stores each (execution, seq) once however often it is resent; `offset` is the byte
+ * offset of the chunk within its stream.
+ */
+export const executionOutputSchema = z.object({
+  executionId: id,
+  seq: z.number().int().nonnegative(),
+  stream: outputStreamSchema,
+  offset: z.number().int().nonnegative(),
+  data: z.custom<Uint8Array>(
+    (v) => v instanceof Uint8Array && v.byteLength <= MAX_OUTPUT_CHUNK_BYTES,
+    `must be binary data of at most ${MAX_OUTPUT_CHUNK_BYTES} bytes`,
+  ),
+});
+export type ExecutionOutput = z.infer<typeof executionOutputSchema>;
+
+/** How an execution ended on the host. The hub maps it onto its own state machine. */
+export const agentResultStatusSchema = z.enum(['succeeded', 'failed', 'timed_out', 'canceled']);
+export type AgentResultStatus = z.infer<typeof agentResultStatusSchema>;
+
+export const executionFinishedSchema = z.object({
+  executionId: id,
+  status: agentResultStatusSchema,
+  exitCode: z.number().int().nullable(),
+  signal: z.string().max(32).nullable(),
+  /** Why it ended, when not a plain exit: `timeout`, `canceled`, `spawn_error: ...`. */
+  reason: z.string().max(1024).nullable(),
+  startedAt: isoTime.nullable(),
+  finishedAt: isoTime,
+  /** Number of output chunks sent (seq 0..outputChunks-1), so the hub can tell whether it has them all. */
+  outputChunks: z.number().int().nonnegative(),
+});
+export type ExecutionFinished = z.infer<typeof executionFinishedSchema>;

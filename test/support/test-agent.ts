@@ -1,0 +1,39 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Child } from './child-process';
+import { AGENT_MAIN } from './paths';
+import type { TestHub } from './test-hub';
+
+export interface EnrolledAgent {
+  agentId: string;
+  configPath: string;
+  dataDir: string;
+}
+
+/** Enrolls a real agent through the CLI, with an enrollment token made through the API. */
+export async function enrollAgent(
+  hub: TestHub,
+  options: { labels?: Record<string, string>; name?: string } = {},
+): Promise<EnrolledAgent> {
+  const token = await hub.api('POST', '/api/v1/enrollment-tokens', { labels: options.labels ?? {}, maxUses: 1 });
+  if (token.status !== 201) throw new Error(`token creation failed: ${token.text}`);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'outpost-agent-'));
+  const configPath = path.join(dataDir, 'agent.json');
+  const args = ['enroll', '--hub', hub.url, '--token', token.body.token, '--config', configPath];
+  if (options.name) args.push('--name', options.name);
+  const enroll = new Child(process.execPath, [AGENT_MAIN, ...args], process.env);
+  await enroll.waitExit(30_000);
+  if (enroll.exitCode !== 0) throw new Error(`enroll failed (${enroll.exitCode}): ${enroll.output}`);
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as { agentId: string };
+  return { agentId: config.agentId, configPath, dataDir };
+}
+
+/** Runs the real agent process (`outpost-agent run`) with short kill grace for tests. */
+export function startAgent(agent: EnrolledAgent, extraArgs: string[] = []): Child {
+  return new Child(
+    process.execPath,
+    [AGENT_MAIN, 'run', '--config', agent.configPath, '--data-dir', agent.dataDir, '--kill-grace-seconds', '1', ...extraArgs],
+    process.env,
+  );
+}

@@ -1,0 +1,164 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Child } from './child-process';
+import { createPostgresDatabase, type DatabaseKind } from './databases';
+import { HUB_MAIN } from './paths';
+import { waitFor } from './wait';
+
+export const ADMIN_PASSWORD = 'test-admin-password';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+  text: string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export interface HubOptions {
+  database: DatabaseKind;
+  /** Copy of a migrated embedded data folder, to skip the ~15 s first creation. */
+  embeddedTemplate?: string;
+  env?: Record<string, string>;
+}
+
+/** Timers shrunk so protocol bounds are reached in seconds. */
+const TEST_ENV = {
+  HUB_HOST: '127.0.0.1',
+  HUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
+  HUB_AGENT_HEARTBEAT_S: '1',
+  HUB_AGENT_OFFLINE_AFTER_S: '3',
+  HUB_LOG_FORMAT: 'json',
+  HUB_LOG_LEVEL: 'info',
+};
+
+/** A real hub process on a free port, with its own data folder and database. */
+export class TestHub {
+  child!: Child;
+  private token: string | undefined;
+  private dropDatabase: (() => Promise<void>) | undefined;
+
+  private constructor(
+    readonly database: DatabaseKind,
+    readonly dataDir: string,
+    readonly port: number,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  static async start(options: HubOptions): Promise<TestHub> {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'outpost-hub-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, ...TEST_ENV, HUB_DATA_DIR: dataDir, ...options.env };
+    let drop: (() => Promise<void>) | undefined;
+    if (options.database === 'postgres') {
+      const db = await createPostgresDatabase();
+      env.DATABASE_URL = db.url;
+      drop = db.drop;
+    } else {
+      delete env.DATABASE_URL;
+      if (options.embeddedTemplate) cpSync(options.embeddedTemplate, dataDir, { recursive: true });
+    }
+    const port = await freePort();
+    env.HUB_PORT = String(port);
+    const hub = new TestHub(options.database, dataDir, port, env);
+    hub.dropDatabase = drop;
+    await hub.launch();
+    return hub;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the hub process (again) on the same data folder and database. */
+  async launch(): Promise<void> {
+    this.token = undefined;
+    this.child = new Child(process.execPath, [HUB_MAIN], this.env);
+    await waitFor(
+      async () => {
+        if (!this.child.running) throw new Error(`hub exited: ${this.child.output.slice(-2000)}`);
+        const response = await fetch(`${this.url}/health/ready`).catch(() => null);
+        return response?.status === 200;
+      },
+      { timeoutMs: 90_000, what: 'the hub to be ready' },
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.child.stop('SIGTERM');
+  }
+
+  async kill9(): Promise<void> {
+    await this.child.stop('SIGKILL');
+  }
+
+  async destroy(): Promise<void> {
+    await this.child.stop('SIGKILL').catch(() => undefined);
+    await this.dropDatabase?.().catch(() => undefined);
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  async login(): Promise<string> {
+    if (this.token) return this.token;
+    const response = await this.request('POST', '/api/v1/auth/login', { username: 'admin', password: ADMIN_PASSWORD }, null);
+    if (response.status !== 200) throw new Error(`login failed: ${response.status} ${response.text}`);
+    this.token = response.body.accessToken as string;
+    return this.token;
+  }
+
+  /** An authenticated API call as admin (pass token null for none). */
+  async api<T = any>(method: string, urlPath: string, body?: unknown): Promise<ApiResponse<T>> {
+    return this.request(method, urlPath, body, await this.login());
+  }
+
+  async request<T = any>(method: string, urlPath: string, body: unknown, token: string | null): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${this.url}${urlPath}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed as T, headers: response.headers, text };
+  }
+
+  /** Waits until an execution is in one of `statuses`; returns it. */
+  async waitForExecution(id: string, statuses: string[], timeoutMs = 30_000): Promise<any> {
+    return waitFor(
+      async () => {
+        const response = await this.api('GET', `/api/v1/executions/${id}`);
+        return statuses.includes(response.body.status) ? response.body : null;
+      },
+      { timeoutMs, what: `execution ${id} to be ${statuses.join(' or ')}` },
+    );
+  }
+
+  async waitForAgentStatus(agentId: string, status: 'online' | 'offline', timeoutMs = 20_000): Promise<any> {
+    return waitFor(
+      async () => {
+        const response = await this.api('GET', `/api/v1/agents/${agentId}`);
+        return response.body.status === status ? response.body : null;
+      },
+      { timeoutMs, what: `agent ${agentId} to be ${status}` },
+    );
+  }
+}

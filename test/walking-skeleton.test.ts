@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { io } from 'socket.io-client';
+import { AGENT_NAMESPACE, PROTOCOL_VERSION } from '@outpost/protocol';
+import { readFileSync } from 'node:fs';
+import type { Child } from './support/child-process';
+import { databaseKinds } from './support/databases';
+import { enrollAgent, type EnrolledAgent, startAgent } from './support/test-agent';
+import { TestHub } from './support/test-hub';
+import { waitFor } from './support/wait';
+
+/** Tries a raw socket.io handshake; resolves with the refusal's code, or 'connected'. */
+function handshake(hub: TestHub, auth: Record<string, unknown>, namespace = AGENT_NAMESPACE): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = io(`${hub.url}${namespace}`, { transports: ['websocket'], reconnection: false, auth });
+    socket.on('connect', () => {
+      socket.disconnect();
+      resolve('connected');
+    });
+    socket.on('connect_error', (error: Error & { data?: { code?: string; message?: string } }) => {
+      socket.disconnect();
+      resolve(`${error.data?.code ?? 'transport'}: ${error.data?.message ?? error.message}`);
+    });
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.each(databaseKinds())('walking skeleton on %s database', (database) => {
+  let hub: TestHub;
+  let first: EnrolledAgent;
+  let second: EnrolledAgent;
+  const agents: Child[] = [];
+
+  beforeAll(async () => {
+    hub = await TestHub.start({ database, embeddedTemplate: inject('embeddedTemplate') });
+    first = await enrollAgent(hub, { labels: { role: 'web' }, name: 'first' });
+    second = await enrollAgent(hub, { labels: { role: 'db' }, name: 'second' });
+    agents.push(startAgent(first), startAgent(second));
+    await hub.waitForAgentStatus(first.agentId, 'online');
+    await hub.waitForAgentStatus(second.agentId, 'online');
+  });
+
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.stop()));
+    await hub?.destroy();
+  });
+
+  async function runOn(agentId: string, body: Record<string, unknown>) {
+    const response = await hub.api('POST', '/api/v1/runs', { target: { agentIds: [agentId] }, ...body });
+    expect(response.status, response.text).toBe(201);
+    return response.body.executions[0].id as string;
+  }
+
+  it('lists both agents online with the labels of their enrollment tokens', async () => {
+    const list = await hub.api('GET', '/api/v1/agents?limit=10');
+    expect(list.status).toBe(200);
+    expect(list.body.total).toBe(2);
+    const byName = Object.fromEntries(list.body.items.map((a: any) => [a.name, a]));
+    expect(byName.first).toMatchObject({ id: first.agentId, status: 'online', labels: { role: 'web' } });
+    expect(byName.second).toMatchObject({ id: second.agentId, status: 'online', labels: { role: 'db' } });
+    expect(byName.first.lastSeenAt).not.toBeNull();
+    const filtered = await hub.api('GET', '/api/v1/agents?labels=role=db');
+    expect(filtered.body.items.map((a: any) => a.id)).toEqual([second.agentId]);
+  });
+
+  it('runs echo hello: succeeded, exit code 0, stdout "hello\\n"', async () => {
+    const id = await runOn(first.agentId, { command: 'echo hello' });
+    const execution = await hub.waitForExecution(id, ['succeeded', 'failed', 'timed_out']);
+    expect(execution).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect(execution.durationMs).toBeGreaterThanOrEqual(0);
+    const stdout = await hub.api('GET', `/api/v1/executions/${id}/output?stream=stdout`);
+    expect(stdout.text).toBe('hello\n');
+    const run = await hub.api('GET', `/api/v1/runs/${execution.runId}`);
+    expect(run.body.status).toBe('succeeded');
+  });
+
+  it('keeps a failing command failed with its exit code and stderr', async () => {
+    const id = await runOn(second.agentId, { command: 'echo out; echo "went wrong" >&2; exit 3' });
+    const execution = await hub.waitForExecution(id, ['succeeded', 'failed', 'timed_out']);
+    expect(execution).toMatchObject({ status: 'failed', exitCode: 3 });
+    expect((await hub.api('GET', `/api/v1/executions/${id}/output?stream=stderr`)).text).toBe('went wrong\n');
+    expect((await hub.api('GET', `/api/v1/executions/${id}/output?stream=stdout`)).text).toBe('out\n');
+    expect((await hub.api('GET', `/api/v1/executions/${id}/output`)).text).toBe('out\nwent wrong\n');
+    expect((await hub.api('GET', `/api/v1/runs/${execution.runId}`)).body.status).toBe('failed');
+  });
+
+  it('times out a three-level process tree, one level trapping SIGTERM, and leaves no process alive', async () => {
+    // Level 1 starts level 2, which ignores SIGTERM and starts level 3; each prints its PID.
+    const command = [
+      'echo "pid1 $$"',
+      `sh -c 'trap "" TERM; echo "pid2 $$"; sh -c "echo pid3 \\$\\$; sleep 300" & wait' &`,
+      'wait',
+    ].join('\n');
+    const id = await runOn(first.agentId, { command, timeoutSeconds: 2 });
+    const running = await waitFor(
+      async () => {
+        const text = (await hub.api('GET', `/api/v1/executions/${id}/output`)).text as string;
+        const pids = [...text.matchAll(/pid(\d) (\d+)/g)].map((m) => Number(m[2]));
+        return pids.length === 3 ? pids : null;
+      },
+      { what: 'all three levels to print their PIDs', timeoutMs: 15_000 },
+    );
+    expect(running.every(isAlive)).toBe(true);
+    const execution = await hub.waitForExecution(id, ['succeeded', 'failed', 'timed_out', 'canceled'], 30_000);
+    expect(execution.status).toBe('timed_out');
+    expect(execution.reason).toContain('timeout');
+    expect(running.filter(isAlive)).toEqual([]);
+  });
+
+  it('refuses a handshake with a wrong credential', async () => {
+    const refused = await handshake(hub, {
+      agentId: first.agentId,
+      credential: 'opa_this-is-not-the-credential-at-all',
+      protocolVersion: PROTOCOL_VERSION,
+      agentVersion: 'test',
+    });
+    expect(refused).toMatch(/^UNAUTHORIZED: /);
+    const config = JSON.parse(readFileSync(first.configPath, 'utf8'));
+    const accepted = await handshake(hub, {
+      agentId: first.agentId,
+      credential: config.credential,
+      protocolVersion: '2.0.0',
+      agentVersion: 'test',
+    });
+    expect(accepted).toMatch(/^PROTOCOL_MISMATCH: .*2\.0\.0.*1\.0\.0|^PROTOCOL_MISMATCH: .*1\.0\.0.*2\.0\.0/);
+    const otherMajor = await handshake(hub, { protocolVersion: '2.0.0' }, '/agent/v2');
+    expect(otherMajor).toMatch(/^PROTOCOL_MISMATCH: .*\/agent\/v2/);
+  });
+
+  it('answers 401 in the error envelope without a token', async () => {
+    const response = await hub.request('GET', '/api/v1/agents', undefined, null);
+    expect(response.status).toBe(401);
+    expect(response.body.error).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(response.body.error.requestId).toBe(response.headers.get('x-request-id'));
+  });
+
+  it('answers 400 VALIDATION_ERROR naming each bad field', async () => {
+    const response = await hub.api('POST', '/api/v1/runs', {
+      command: 'echo x',
+      target: { agentIds: ['not-a-uuid'] },
+      timeoutSeconds: -1,
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('VALIDATION_ERROR');
+    const fields = response.body.error.details.fields.map((f: any) => f.field).sort();
+    expect(fields).toEqual(['target.agentIds.0', 'timeoutSeconds']);
+    const nul = await hub.api('POST', '/api/v1/runs', { argv: ['echo', 'a\u0000b'], target: { agentIds: [first.agentId] } });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error.details.fields[0].field).toBe('argv.1');
+    const malformed = await hub.api('POST', '/api/v1/runs', '{"command":');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.code).toBe('VALIDATION_ERROR');
+  });
+
+  it('disconnects a deleted agent at once and refuses it afterwards', async () => {
+    const agentProcess = agents[1]!;
+    const config = JSON.parse(readFileSync(second.configPath, 'utf8'));
+    const deleted = await hub.api('DELETE', `/api/v1/agents/${second.agentId}`);
+    expect(deleted.status).toBe(204);
+    expect((await hub.api('GET', `/api/v1/agents/${second.agentId}`)).status).toBe(404);
+    // The live link is cut, and the agent's own attempts to come back are refused at the handshake.
+    await waitFor(() => /"agentId":"[^"]*".*"msg":"agent disconnected"/.test(hub.child.output) && hub.child.output.includes(second.agentId), {
+      what: 'the hub to drop the deleted agent',
+    });
+    await agentProcess.waitForOutput(/handshake refused/, 30_000);
+    const again = await handshake(hub, {
+      agentId: second.agentId,
+      credential: config.credential,
+      protocolVersion: PROTOCOL_VERSION,
+      agentVersion: 'test',
+    });
+    expect(again).toMatch(/^UNAUTHORIZED: /);
+    const list = await hub.api('GET', '/api/v1/agents');
+    expect(list.body.items.map((a: any) => a.id)).toEqual([first.agentId]);
+  });
+});
