@@ -28,12 +28,14 @@ function stop(signal) {
 }
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
-hub.on('exit', (code, signal) => {
+hub.on('exit', (code) => {
+  // A hub stopped by the signal we forwarded exits by that signal: that is a clean stop.
+  const requested = stopping;
   if (!stopping) {
     stopping = true;
     agent?.kill('SIGTERM');
   }
-  process.exitCode = code ?? (signal ? 1 : 0);
+  process.exitCode = code ?? (requested ? 0 : 1);
 });
 
 async function hubReady() {

@@ -46,6 +46,8 @@ export class RunsService {
         target: { agentIds },
         requestedBy,
       });
+      // Executions reference the run by a plain id, not a relation: write the run first.
+      await tx.flush();
       const executions = agentIds.map((agentId) => tx.create(Execution, { runId: run.id, agentId }));
       await tx.flush();
       return { run, executions };

@@ -1,0 +1,104 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Command, Option } from 'commander';
+import { Agent } from '../agent';
+import { defaultConfigPath, readAgentConfig } from '../config/agent-config';
+import { errorMessage } from '../errors';
+import { hostFacts } from '../health/host-facts';
+import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../logging/logger';
+import { CliError } from './cli-error';
+import { parsePositiveInteger, parseSeconds } from './cli-options';
+
+export interface RunOptions {
+  config?: string;
+  dataDir?: string;
+  maxConcurrent: number;
+  logLevel: LogLevel;
+  killGraceSeconds: number;
+  shutdownGraceSeconds: number;
+}
+
+export function runCommand(agentVersion: string): Command {
+  return new Command('run')
+    .description('connect to the hub and run what it dispatches until SIGTERM or SIGINT')
+    .option('--config <file>', `config file (default ${defaultConfigPath()})`)
+    .option('--data-dir <dir>', 'directory for temporary script files (default: the config file\'s directory)')
+    .option('--max-concurrent <n>', 'executions run at once; more wait on the hub', parsePositiveInteger, 8)
+    .addOption(
+      new Option('--log-level <level>', 'log level (JSON lines on stderr)').choices(LOG_LEVELS).default('info'),
+    )
+    .option(
+      '--kill-grace-seconds <s>',
+      'after SIGTERM to a stopped command\'s process group, wait this long before SIGKILL',
+      parseSeconds,
+      5,
+    )
+    .option(
+      '--shutdown-grace-seconds <s>',
+      'on shutdown, let running executions finish for this long before stopping them',
+      parseSeconds,
+      30,
+    )
+    .action(async (options: RunOptions) => {
+      await runAgent(options, agentVersion);
+      // Exit without waiting for stragglers (a process that survived its kill, an idle keep-alive):
+      // everything that matters has been reported or logged by now.
+      process.exit(0);
+    });
+}
+
+export async function runAgent(options: RunOptions, agentVersion: string): Promise<void> {
+  const configPath = options.config ?? defaultConfigPath();
+  const config = await readAgentConfig(configPath);
+  const dataDir = options.dataDir ?? dirname(configPath);
+  try {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new CliError(`cannot create data directory ${dataDir}: ${errorMessage(error)}`);
+  }
+
+  const logger = createLogger(options.logLevel);
+  const agent = new Agent({
+    config,
+    agentVersion,
+    facts: hostFacts(),
+    dataDir,
+    maxConcurrent: options.maxConcurrent,
+    killGraceMs: options.killGraceSeconds * 1_000,
+    logger,
+  });
+  logger.info(
+    {
+      agentId: config.agentId,
+      name: config.name,
+      hubUrl: config.hubUrl,
+      agentVersion,
+      dataDir,
+      maxConcurrent: options.maxConcurrent,
+    },
+    'agent starting',
+  );
+  agent.start();
+
+  const signal = await shutdownSignal(logger);
+  logger.info({ signal, graceSeconds: options.shutdownGraceSeconds }, 'shutting down');
+  await agent.stop(options.shutdownGraceSeconds * 1_000);
+  logger.info('stopped');
+}
+
+/** Resolves on the first SIGTERM or SIGINT; later ones are only logged, so shutdown is never cut short. */
+function shutdownSignal(logger: Logger): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let received = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (received) {
+        logger.warn({ signal }, 'shutdown already in progress');
+        return;
+      }
+      received = true;
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

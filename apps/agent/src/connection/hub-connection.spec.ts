@@ -1,0 +1,314 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ACK_OK,
+  AGENT_NAMESPACE,
+  AgentToHubEvent,
+  HubToAgentEvent,
+  MAX_OUTPUT_CHUNK_BYTES,
+  PROTOCOL_VERSION,
+  type Ack,
+  type ExecutionAssign,
+  type ExecutionFinished,
+  type ExecutionOutput,
+} from '@outpost/protocol';
+import { Server, type Socket } from 'socket.io';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Agent } from '../agent';
+import { captureLogger, waitFor } from '../testing/test-support';
+
+const AGENT_ID = '00000000-0000-4000-8000-0000000000a1';
+const CREDENTIAL = 'cred-0123456789-abcdefghijklmnop';
+const RUN_ID = '00000000-0000-4000-8000-000000000001';
+
+interface Received {
+  event: string;
+  payload: Record<string, unknown>;
+}
+
+interface FakeHubOptions {
+  port?: number;
+  /** Refuse every handshake with this `{code, message}` instead of accepting it. */
+  refuse?: { code: string; message: string };
+  /** Runs for each accepted connection, after the welcome. */
+  onConnection?: (socket: Socket) => void;
+}
+
+/**
+ * A stand-in hub: a real socket.io server on an ephemeral loopback port with the agent
+ * namespace, recording the handshake and every report, acking each with ACK_OK.
+ */
+class FakeHub {
+  readonly handshakes: Array<{ at: number; auth: Record<string, unknown> }> = [];
+  readonly received: Received[] = [];
+  readonly welcomeAcks: unknown[] = [];
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly io: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(options: FakeHubOptions = {}): Promise<FakeHub> {
+    const http = createServer();
+    const io = new Server(http, { transports: ['websocket'] });
+    await new Promise<void>((resolve) => http.listen(options.port ?? 0, '127.0.0.1', resolve));
+    const hub = new FakeHub(io, (http.address() as AddressInfo).port);
+    const namespace = io.of(AGENT_NAMESPACE);
+    namespace.use((socket, next) => {
+      hub.handshakes.push({ at: Date.now(), auth: socket.handshake.auth });
+      if (options.refuse === undefined) return next();
+      next(Object.assign(new Error(options.refuse.message), { data: options.refuse }));
+    });
+    namespace.on('connection', (socket) => {
+      hub.sockets.add(socket);
+      socket.on('disconnect', () => hub.sockets.delete(socket));
+      socket.onAny((event: string, payload: Record<string, unknown>, ack?: (ack: Ack) => void) => {
+        hub.received.push({ event, payload });
+        ack?.(ACK_OK);
+      });
+      void socket
+        .timeout(5_000)
+        .emitWithAck(HubToAgentEvent.Welcome, {
+          agentId: AGENT_ID,
+          protocolVersion: PROTOCOL_VERSION,
+          heartbeatIntervalSeconds: 0.2,
+          maxOutputChunkBytes: MAX_OUTPUT_CHUNK_BYTES,
+        })
+        .then((ack: unknown) => hub.welcomeAcks.push(ack));
+      options.onConnection?.(socket);
+    });
+    return hub;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get connected(): boolean {
+    return this.sockets.size > 0;
+  }
+
+  /** Sends a hub → agent event to the connected agent and returns its ack. */
+  send(event: string, payload: unknown): Promise<Ack> {
+    const [socket] = this.sockets;
+    return socket.timeout(5_000).emitWithAck(event, payload);
+  }
+
+  of(executionId: string, event?: string): Received[] {
+    return this.received.filter((r) => r.payload.executionId === executionId && (event === undefined || r.event === event));
+  }
+
+  finished(executionId: string): ExecutionFinished | undefined {
+    return this.of(executionId, AgentToHubEvent.ExecutionFinished)[0]?.payload as ExecutionFinished | undefined;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.io.close(() => resolve()));
+  }
+}
+
+function commandAssign(command: string, fields: Partial<ExecutionAssign> = {}): ExecutionAssign {
+  return {
+    executionId: randomUUID(),
+    runId: RUN_ID,
+    spec: { kind: 'command', command },
+    env: {},
+    secretEnv: [],
+    ...fields,
+  };
+}
+
+function outputText(received: Received[]): string {
+  const chunks = received.map((r) => r.payload as unknown as ExecutionOutput).sort((a, b) => a.seq - b.seq);
+  return Buffer.concat(chunks.map((c) => Buffer.from(c.data))).toString();
+}
+
+describe.skipIf(process.platform === 'win32')('HubConnection against a fake hub', () => {
+  let dataDir: string;
+  let hubs: FakeHub[];
+  let agents: Agent[];
+  let logLines: string[];
+
+  function startAgent(hubUrl: string, refusedInitialMs = 5_000): Agent {
+    const captured = captureLogger();
+    logLines = captured.lines;
+    const agent = new Agent({
+      config: { hubUrl, agentId: AGENT_ID, credential: CREDENTIAL },
+      agentVersion: '9.9.9-test',
+      facts: { hostname: 'test-host', os: 'linux', arch: 'x64' },
+      dataDir,
+      maxConcurrent: 8,
+      killGraceMs: 300,
+      logger: captured.logger,
+      timing: {
+        reconnectionDelayMs: 50,
+        reconnectionDelayMaxMs: 200,
+        refusedBackoff: { initialMs: refusedInitialMs, maxMs: 5 * 60_000, jitter: 0.5 },
+        ackTimeoutMs: 2_000,
+      },
+      outbox: { window: 32, retry: { initialMs: 50, maxMs: 200, jitter: 0.5 } },
+    });
+    agents.push(agent);
+    agent.start();
+    return agent;
+  }
+
+  async function startHub(options: FakeHubOptions = {}): Promise<FakeHub> {
+    const hub = await FakeHub.start(options);
+    hubs.push(hub);
+    return hub;
+  }
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'outpost-agent-'));
+    hubs = [];
+    agents = [];
+    logLines = [];
+  });
+
+  afterEach(async () => {
+    await Promise.all(agents.map((agent) => agent.stop(0)));
+    await Promise.all(hubs.map((hub) => hub.close()));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('handshakes, answers the welcome, heartbeats, and runs `echo hello` to success', async () => {
+    const hub = await startHub();
+    startAgent(hub.url);
+    await waitFor('the agent to connect', () => hub.connected);
+    expect(hub.handshakes[0].auth).toEqual({
+      agentId: AGENT_ID,
+      credential: CREDENTIAL,
+      protocolVersion: PROTOCOL_VERSION,
+      agentVersion: '9.9.9-test',
+      capabilities: [],
+      facts: { hostname: 'test-host', os: 'linux', arch: 'x64' },
+    });
+    await waitFor('the welcome ack', () => hub.welcomeAcks.length === 1);
+    expect(hub.welcomeAcks[0]).toEqual(ACK_OK);
+
+    const assign = commandAssign('echo hello');
+    expect(await hub.send(HubToAgentEvent.ExecutionAssign, assign)).toEqual(ACK_OK);
+    await waitFor('the result', () => hub.finished(assign.executionId) !== undefined);
+    expect(hub.of(assign.executionId).map((r) => r.event)).toEqual([
+      'execution.started',
+      'execution.output',
+      'execution.finished',
+    ]);
+    const [output] = hub.of(assign.executionId, AgentToHubEvent.ExecutionOutput);
+    // Binary on the wire: the hub receives bytes, not a string or a JSON-encoded Buffer.
+    expect(Buffer.isBuffer(output.payload.data)).toBe(true);
+    expect(output.payload).toMatchObject({ seq: 0, stream: 'stdout', offset: 0 });
+    expect(Buffer.from(output.payload.data as Buffer).toString()).toBe('hello\n');
+    expect(hub.finished(assign.executionId)).toMatchObject({ status: 'succeeded', exitCode: 0, outputChunks: 1 });
+
+    await waitFor('two heartbeats', () => hub.received.filter((r) => r.event === AgentToHubEvent.Heartbeat).length >= 2);
+    expect(hub.received.find((r) => r.event === AgentToHubEvent.Heartbeat)?.payload).toMatchObject({
+      running: expect.any(Number),
+      sentAt: expect.any(String),
+    });
+    expect(logLines.filter((line) => line.includes('"msg":"connected"'))).toHaveLength(1);
+    expect(logLines.join('')).not.toContain(CREDENTIAL);
+  });
+
+  it('reports exit 3 as failed with exit code 3', async () => {
+    const hub = await startHub();
+    startAgent(hub.url);
+    await waitFor('the agent to connect', () => hub.connected);
+    const assign = commandAssign('exit 3');
+    expect(await hub.send(HubToAgentEvent.ExecutionAssign, assign)).toEqual(ACK_OK);
+    await waitFor('the result', () => hub.finished(assign.executionId) !== undefined);
+    expect(hub.finished(assign.executionId)).toMatchObject({ status: 'failed', exitCode: 3, reason: null });
+  });
+
+  it('refuses an invalid message with VALIDATION_ERROR and keeps working', async () => {
+    const hub = await startHub();
+    startAgent(hub.url);
+    await waitFor('the agent to connect', () => hub.connected);
+    const refused = await hub.send(HubToAgentEvent.ExecutionAssign, { executionId: 'nope', spec: { kind: 'magic' } });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'VALIDATION_ERROR' } });
+    expect(logLines.join('')).toContain('invalid message from hub');
+    const assign = commandAssign('true');
+    expect(await hub.send(HubToAgentEvent.ExecutionAssign, assign)).toEqual(ACK_OK);
+    await waitFor('the result', () => hub.finished(assign.executionId) !== undefined);
+  });
+
+  it('cancels on the hub’s request', async () => {
+    const hub = await startHub();
+    startAgent(hub.url);
+    await waitFor('the agent to connect', () => hub.connected);
+    const assign = commandAssign('sleep 30');
+    await hub.send(HubToAgentEvent.ExecutionAssign, assign);
+    await waitFor('the start', () => hub.of(assign.executionId, AgentToHubEvent.ExecutionStarted).length === 1);
+    expect(await hub.send(HubToAgentEvent.ExecutionCancel, { executionId: assign.executionId })).toEqual(ACK_OK);
+    await waitFor('the result', () => hub.finished(assign.executionId) !== undefined);
+    expect(hub.finished(assign.executionId)).toMatchObject({ status: 'canceled', reason: 'canceled' });
+  });
+
+  it('after a refused handshake retries with a growing delay, not in a tight loop', async () => {
+    const hub = await startHub({ refuse: { code: 'PROTOCOL_MISMATCH', message: 'hub speaks 2.0.0, agent 1.0.0' } });
+    startAgent(hub.url, 200);
+    await waitFor('three refused attempts', () => hub.handshakes.length >= 3, 5_000);
+    const gaps = hub.handshakes.slice(1, 3).map((h, i) => h.at - hub.handshakes[i].at);
+    // 200 ms then 400 ms, each ±50 %.
+    expect(gaps[0]).toBeGreaterThanOrEqual(100 - 5);
+    expect(gaps[1]).toBeGreaterThanOrEqual(200 - 5);
+    const refusals = logLines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'handshake refused');
+    expect(refusals[0]).toMatchObject({ level: 50, code: 'PROTOCOL_MISMATCH', hubMessage: 'hub speaks 2.0.0, agent 1.0.0' });
+    expect(logLines.join('')).not.toContain(CREDENTIAL);
+  });
+
+  it('comes back, unhurried, after the hub closes the connection itself', async () => {
+    const hub = await startHub({ onConnection: (socket) => void socket.disconnect(true) });
+    startAgent(hub.url, 200);
+    await waitFor('three connections', () => hub.handshakes.length >= 3, 5_000);
+    const gaps = hub.handshakes.slice(1, 3).map((h, i) => h.at - hub.handshakes[i].at);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(100 - 5);
+    expect(logLines.join('')).toContain('io server disconnect');
+  });
+
+  it('loses nothing when the hub restarts mid-run, and never runs the execution twice', async () => {
+    const marker = join(dataDir, 'runs.txt');
+    const go = join(dataDir, 'go');
+    const assign = commandAssign(
+      `echo run >> "${marker}"; echo before; while [ ! -f "${go}" ]; do sleep 0.05; done; echo after`,
+    );
+    const first = await startHub();
+    startAgent(first.url);
+    await waitFor('the agent to connect', () => first.connected);
+    await first.send(HubToAgentEvent.ExecutionAssign, assign);
+    await waitFor('the start', () => first.of(assign.executionId, AgentToHubEvent.ExecutionStarted).length === 1);
+
+    await first.close();
+    // The command ends while the hub is away: its last output and result wait in the outbox.
+    writeFileSync(go, '');
+    await waitFor('the agent to notice', () => logLines.some((line) => line.includes('execution finished')));
+
+    // The restarted hub redelivers the dispatch, as a hub does for one it has no result for.
+    const second = await startHub({
+      port: first.port,
+      onConnection: (socket) => void socket.timeout(5_000).emitWithAck(HubToAgentEvent.ExecutionAssign, assign),
+    });
+    await waitFor('the result on the restarted hub', () => second.finished(assign.executionId) !== undefined);
+    const finished = second.finished(assign.executionId) as ExecutionFinished;
+    expect(finished).toMatchObject({ status: 'succeeded', exitCode: 0 });
+
+    const outputs = [...first.of(assign.executionId), ...second.of(assign.executionId)].filter(
+      (r) => r.event === AgentToHubEvent.ExecutionOutput,
+    );
+    const seqs = new Set(outputs.map((r) => r.payload.seq));
+    expect([...seqs].sort((a, b) => Number(a) - Number(b))).toEqual([...Array(finished.outputChunks).keys()]);
+    const unique = [...new Map(outputs.map((r) => [r.payload.seq, r])).values()];
+    expect(outputText(unique)).toBe('before\nafter\n');
+    expect(readFileSync(marker, 'utf8')).toBe('run\n');
+    const starts = [...first.of(assign.executionId), ...second.of(assign.executionId)].filter(
+      (r) => r.event === AgentToHubEvent.ExecutionStarted,
+    );
+    expect(new Set(starts.map((r) => r.payload.pid)).size).toBe(1);
+  });
+});

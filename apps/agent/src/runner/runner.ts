@@ -1,0 +1,128 @@
+import {
+  ACK_OK,
+  ackError,
+  MAX_OUTPUT_CHUNK_BYTES,
+  ProtocolErrorCode,
+  type Ack,
+  type ExecutionAssign,
+} from '@outpost/protocol';
+import type { OutboxMessage } from '../connection/outbox';
+import type { Logger } from '../logging/logger';
+import { Execution, type ExecutionContext } from './execution';
+import type { ProcessTree } from './process-tree';
+
+export interface RunnerOptions {
+  report: (message: OutboxMessage) => void;
+  processTree: ProcessTree;
+  platform: NodeJS.Platform;
+  dataDir: string;
+  maxConcurrent: number;
+  killGraceMs: number;
+  logger: Logger;
+  /** Small writes wait this long to share a chunk: output stays live without one message per line. */
+  coalesceMs?: number;
+}
+
+/**
+ * How many finished execution ids are remembered to refuse a second run of a redelivered
+ * dispatch. The hub redelivers only what it has not seen acked, which is recent; the bound keeps
+ * a long-lived agent's memory flat.
+ */
+const REMEMBERED_FINISHED = 10_000;
+
+/** A few ms: enough to gather a burst of lines into one message, short enough to look live. */
+const DEFAULT_COALESCE_MS = 20;
+
+/** Takes dispatches, runs each at most once, within the concurrency limit, and stops them on demand. */
+export class Runner {
+  private readonly running = new Map<string, { execution: Execution; done: Promise<void> }>();
+  private readonly finished = new Set<string>();
+  private accepting = true;
+  private maxChunkBytes = MAX_OUTPUT_CHUNK_BYTES;
+
+  constructor(private readonly options: RunnerOptions) {}
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** The hub's limit from its welcome; it applies to executions started from now on. */
+  setMaxChunkBytes(bytes: number): void {
+    // The wire schema refuses anything larger, whatever the hub says.
+    this.maxChunkBytes = Math.min(bytes, MAX_OUTPUT_CHUNK_BYTES);
+  }
+
+  assign(assign: ExecutionAssign): Ack {
+    const { executionId } = assign;
+    // A redelivery of something this agent runs or ran: the hub missed our ack. Never run it twice.
+    if (this.running.has(executionId) || this.finished.has(executionId)) return ACK_OK;
+    if (!this.accepting) return ackError(ProtocolErrorCode.Conflict, 'agent is shutting down');
+    if (this.running.size >= this.options.maxConcurrent) {
+      return ackError(ProtocolErrorCode.Conflict, 'agent at capacity');
+    }
+    const execution = new Execution(assign, this.executionContext());
+    const done = execution.run().finally(() => {
+      this.running.delete(executionId);
+      this.remember(executionId);
+    });
+    this.running.set(executionId, { execution, done });
+    return ACK_OK;
+  }
+
+  cancel(executionId: string): Ack {
+    const entry = this.running.get(executionId);
+    if (entry !== undefined) {
+      entry.execution.stop('canceled');
+      return ACK_OK;
+    }
+    // Already over: its result is on the way, so the cancel has nothing left to do.
+    if (this.finished.has(executionId)) return ACK_OK;
+    return ackError(ProtocolErrorCode.NotFound, 'no such execution on this agent');
+  }
+
+  /**
+   * Refuses new dispatches, gives running executions `graceMs` to end by themselves, then stops
+   * the rest (`agent_shutdown`). Resolves when every result has been handed to the outbox.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.accepting = false;
+    if (this.running.size === 0) return;
+    this.options.logger.info({ running: this.running.size, graceMs }, 'waiting for running executions');
+    let timer: NodeJS.Timeout | undefined;
+    const allDone = Promise.all([...this.running.values()].map((entry) => entry.done));
+    const inTime = await Promise.race([
+      allDone.then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(resolve, graceMs, false);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (inTime) return;
+    this.options.logger.warn({ running: this.running.size }, 'stopping executions still running');
+    const remaining = [...this.running.values()];
+    for (const entry of remaining) entry.execution.stop('agent_shutdown');
+    await Promise.all(remaining.map((entry) => entry.done));
+  }
+
+  private executionContext(): ExecutionContext {
+    const { options } = this;
+    return {
+      report: options.report,
+      processTree: options.processTree,
+      platform: options.platform,
+      dataDir: options.dataDir,
+      killGraceMs: options.killGraceMs,
+      maxChunkBytes: this.maxChunkBytes,
+      coalesceMs: options.coalesceMs ?? DEFAULT_COALESCE_MS,
+      logger: options.logger,
+    };
+  }
+
+  private remember(executionId: string): void {
+    this.finished.add(executionId);
+    // Sets iterate in insertion order: the first one is the oldest.
+    if (this.finished.size > REMEMBERED_FINISHED) {
+      this.finished.delete(this.finished.values().next().value as string);
+    }
+  }
+}
