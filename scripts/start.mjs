@@ -58,17 +58,18 @@ if (await hubReady()) {
   agent.on('exit', (code) => {
     if (!stopping) process.stderr.write(`The local agent exited (code ${code}); the hub keeps running.\n`);
   });
-  const password = process.env.HUB_ADMIN_PASSWORD ? '"$HUB_ADMIN_PASSWORD"' : `"$(cat ${path.relative(process.cwd(), path.join(dataDir, 'admin-password')) || 'admin-password'})"`;
+  const passwordFile = path.relative(process.cwd(), path.join(dataDir, 'admin-password'));
+  const password = process.env.HUB_ADMIN_PASSWORD ? '$HUB_ADMIN_PASSWORD' : `$(cat ${passwordFile})`;
   process.stdout.write(`
 A local agent is running next to the hub. Try it:
 
   TOKEN=$(curl -s ${publicUrl}/api/v1/auth/login -H 'content-type: application/json' \\
-    -d "{\\"username\\":\\"admin\\",\\"password\\":\\"$(printf %s ${password})\\"}" | sed -E 's/.*"accessToken":"([^"]+)".*/\\1/')
+    -d "{\\"username\\":\\"admin\\",\\"password\\":\\"${password}\\"}" | sed -E 's/.*"accessToken":"([^"]+)".*/\\1/')
   AGENT=$(curl -s ${publicUrl}/api/v1/agents -H "authorization: Bearer $TOKEN" | sed -E 's/.*"id":"([^"]+)".*/\\1/')
   RUN=$(curl -s ${publicUrl}/api/v1/runs -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d "{\\"command\\":\\"echo hello\\",\\"target\\":{\\"agentIds\\":[\\"$AGENT\\"]}}")
   EXEC=$(echo "$RUN" | sed -E 's/.*"executions":\\[\\{"id":"([^"]+)".*/\\1/')
-  curl -s ${publicUrl}/api/v1/executions/$EXEC -H "authorization: Bearer $TOKEN"
+  sleep 1; curl -s ${publicUrl}/api/v1/executions/$EXEC -H "authorization: Bearer $TOKEN"; echo
   curl -s ${publicUrl}/api/v1/executions/$EXEC/output -H "authorization: Bearer $TOKEN"
 
 Stop with Ctrl+C.
