@@ -3,6 +3,10 @@ export const HubToAgentEvent = {
   Welcome: 'agent.welcome',
   ExecutionAssign: 'execution.assign',
   ExecutionCancel: 'execution.cancel',
+  /** 1.1: answered with an ack at once; the hub measures the round trip. */
+  Ping: 'agent.ping',
+  /** 1.1: a new credential; the agent acks only after it has stored it. */
+  CredentialRotate: 'credential.rotate',
 } as const;
 
 export const AgentToHubEvent = {
@@ -10,6 +14,17 @@ export const AgentToHubEvent = {
   ExecutionStarted: 'execution.started',
   ExecutionOutput: 'execution.output',
   ExecutionFinished: 'execution.finished',
+  /** 1.1: static facts, sent once per connection after the welcome. */
+  Facts: 'agent.facts',
+  /** 1.1: a health sample, every `healthIntervalSeconds`. */
+  Health: 'agent.health',
+} as const;
+
+/** Capabilities an agent announces in its handshake; the hub uses a feature only when announced. */
+export const AgentCapability = {
+  Health: 'health',
+  Ping: 'ping',
+  CredentialRotation: 'credential-rotation',
 } as const;
 
 /** Codes carried by a refused handshake (`connect_error`'s `data.code`) and by negative acks. */

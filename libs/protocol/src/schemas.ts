@@ -31,6 +31,8 @@ export const welcomeSchema = z.object({
   protocolVersion: z.string(),
   heartbeatIntervalSeconds: z.number().positive(),
   maxOutputChunkBytes: z.number().int().positive(),
+  /** 1.1; absent from a 1.0 hub, when the agent samples every 15 s. */
+  healthIntervalSeconds: z.number().positive().optional(),
 });
 export type Welcome = z.infer<typeof welcomeSchema>;
 
@@ -114,3 +116,53 @@ export const executionFinishedSchema = z.object({
   outputChunks: z.number().int().nonnegative(),
 });
 export type ExecutionFinished = z.infer<typeof executionFinishedSchema>;
+
+/** Facts about the host that do not change while the agent runs (1.1). */
+export const agentFactsSchema = z.object({
+  hostname: z.string().max(255),
+  os: z.string().max(64),
+  platform: z.string().max(64),
+  distro: z.string().max(128),
+  release: z.string().max(128),
+  kernel: z.string().max(128),
+  arch: z.string().max(32),
+  cpuModel: z.string().max(256),
+  cpuCores: z.number().int().nonnegative(),
+  memTotalBytes: z.number().nonnegative(),
+  ipAddresses: z.array(z.string().max(64)).max(64),
+  agentVersion: z.string().max(64),
+});
+export type AgentFacts = z.infer<typeof agentFactsSchema>;
+
+const percent = z.number().min(0).max(100);
+
+/** One health sample: small, so a fleet's samples cost little to carry and store (1.1). */
+export const healthSampleSchema = z.object({
+  sampledAt: isoTime,
+  cpuPercent: percent,
+  load1: z.number().nonnegative(),
+  load5: z.number().nonnegative(),
+  load15: z.number().nonnegative(),
+  memUsedPercent: percent,
+  memUsedBytes: z.number().nonnegative(),
+  memTotalBytes: z.number().nonnegative(),
+  swapUsedPercent: percent.nullable(),
+  disks: z
+    .array(
+      z.object({
+        mount: z.string().max(512),
+        sizeBytes: z.number().nonnegative(),
+        usedBytes: z.number().nonnegative(),
+        usedPercent: percent,
+      }),
+    )
+    .max(64),
+  uptimeSeconds: z.number().nonnegative(),
+});
+export type HealthSample = z.infer<typeof healthSampleSchema>;
+
+export const pingSchema = z.object({ sentAt: isoTime });
+export type Ping = z.infer<typeof pingSchema>;
+
+export const credentialRotateSchema = z.object({ credential: z.string().min(16).max(256) });
+export type CredentialRotate = z.infer<typeof credentialRotateSchema>;
