@@ -9,6 +9,7 @@ import { ConfigModule } from './config/config.module';
 import type { HubConfig } from './config/hub-config';
 import type { HubSecrets } from './config/hub-secrets';
 import { DatabaseModule } from './database/database.module';
+import { DownloadsModule } from './downloads/downloads.module';
 import { EnrollmentModule } from './enrollment/enrollment.module';
 import { ExecutionsModule } from './executions/executions.module';
 import { HealthModule } from './health/health.module';
@@ -30,6 +31,7 @@ export class AppModule {
         AgentsModule,
         ExecutionsModule,
         AgentGatewayModule,
+        DownloadsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ErrorEnvelopeFilter }],
     };

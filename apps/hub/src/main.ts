@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { AppModule } from './app.module';
 import { ConfigError, loadHubConfig } from './config/hub-config';
 import { loadHubSecrets } from './config/hub-secrets';
@@ -29,6 +29,7 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, secrets), {
     bufferLogs: true,
     bodyParser: false,
+    ...(config.tls ? { httpsOptions: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
   });
   app.useLogger(app.get(Logger));
   app.use(assignRequestId);

@@ -10,8 +10,11 @@ import {
   ackError,
   AGENT_NAMESPACE,
   type AgentHandshake,
+  agentFactsSchema,
   agentHandshakeSchema,
   AgentToHubEvent,
+  healthSampleSchema,
+  ACK_OK,
   executionFinishedSchema,
   executionOutputSchema,
   executionStartedSchema,
@@ -33,6 +36,7 @@ import { AgentsService } from '../agents/agents.service';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { ExecutionDispatcher } from '../executions/execution-dispatcher';
 import { ExecutionsService } from '../executions/executions.service';
+import { HealthSamplesService } from '../health-samples/health-samples.service';
 
 interface AgentSocketData {
   agentId: string;
@@ -57,6 +61,7 @@ export class AgentGateway implements OnGatewayInit<Namespace>, OnGatewayConnecti
     private readonly presence: AgentPresenceService,
     private readonly executions: ExecutionsService,
     private readonly dispatcher: ExecutionDispatcher,
+    private readonly health: HealthSamplesService,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
   ) {}
 
@@ -114,6 +119,7 @@ export class AgentGateway implements OnGatewayInit<Namespace>, OnGatewayConnecti
       protocolVersion: PROTOCOL_VERSION,
       heartbeatIntervalSeconds: this.config.agentHeartbeatSeconds,
       maxOutputChunkBytes: MAX_OUTPUT_CHUNK_BYTES,
+      healthIntervalSeconds: this.config.agentHealthIntervalSeconds,
     };
     socket.emit(HubToAgentEvent.Welcome, welcome);
     this.logger.log({ agentId, agentVersion: handshake.agentVersion }, 'agent connected');
@@ -133,6 +139,14 @@ export class AgentGateway implements OnGatewayInit<Namespace>, OnGatewayConnecti
       const parsed = parsePayload(heartbeatSchema, payload);
       if (parsed.ok) this.presence.heartbeat(agentId, socket.id);
       if (typeof ack === 'function') ack(parsed.ok ? { ok: true } : ackError(ProtocolErrorCode.ValidationError, parsed.message));
+    });
+    this.handle(socket, agentId, AgentToHubEvent.Facts, agentFactsSchema, async (facts) => {
+      await this.agents.recordFacts(agentId, facts);
+      return ACK_OK;
+    });
+    this.handle(socket, agentId, AgentToHubEvent.Health, healthSampleSchema, async (sample) => {
+      this.health.record(agentId, sample);
+      return ACK_OK;
     });
     this.handle(socket, agentId, AgentToHubEvent.ExecutionStarted, executionStartedSchema, (p) =>
       this.executions.reportStarted(agentId, p),

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { EnrollmentModule } from '../enrollment/enrollment.module';
+import { HealthSamplesModule } from '../health-samples/health-samples.module';
+import { AgentCommandsService } from './agent-commands.service';
+import { StatsController } from './stats.controller';
 import { AgentConnections } from './agent-connections';
 import { AgentPresenceService } from './agent-presence.service';
 import { AgentsController } from './agents.controller';
@@ -7,9 +10,9 @@ import { AgentsService } from './agents.service';
 import { LocalAgentService } from './local-agent.service';
 
 @Module({
-  imports: [EnrollmentModule],
-  controllers: [AgentsController],
-  providers: [AgentsService, AgentConnections, AgentPresenceService, LocalAgentService],
-  exports: [AgentsService, AgentConnections, AgentPresenceService],
+  imports: [EnrollmentModule, HealthSamplesModule],
+  controllers: [AgentsController, StatsController],
+  providers: [AgentsService, AgentConnections, AgentPresenceService, LocalAgentService, AgentCommandsService],
+  exports: [AgentsService, AgentConnections, AgentPresenceService, HealthSamplesModule],
 })
 export class AgentsModule {}

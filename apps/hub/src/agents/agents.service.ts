@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager, type QueryResult } from '@mikro-orm/postgresql';
-import type { AgentHandshake } from '@outpost/protocol';
+import type { AgentFacts, AgentHandshake } from '@outpost/protocol';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { AppError } from '../common/errors/app-error';
 import { hashesEqual, newSecret, sha256Hex } from '../common/crypto/secrets';
 import type { Page } from '../common/validation/common-schemas';
 import { EnrollmentTokensService } from '../enrollment/enrollment-tokens.service';
-import { Agent, type AgentStatus } from './agent.entity';
+import { Agent, type AgentHealthSummary, type AgentStatus } from './agent.entity';
 import { AgentConnections } from './agent-connections';
 
 export interface AgentView {
@@ -20,6 +20,12 @@ export interface AgentView {
   labels: Record<string, string>;
   lastSeenAt: string | null;
   enrolledAt: string;
+  health: AgentHealthSummary | null;
+}
+
+export interface AgentDetailView extends AgentView {
+  facts: AgentFacts | null;
+  capabilities: string[];
 }
 
 export interface EnrollRequest {
@@ -29,6 +35,9 @@ export interface EnrollRequest {
   os: string;
   arch: string;
   agentVersion: string;
+  /** Re-enroll this host into its existing record instead of creating another (`enroll --replace`). */
+  replace?: boolean | undefined;
+  previous?: { agentId: string; credential: string } | undefined;
 }
 
 export interface AgentIdentity {
@@ -37,11 +46,21 @@ export interface AgentIdentity {
   name: string;
 }
 
+export const AGENT_SORT_FIELDS = ['name', 'hostname', 'status', 'os', 'lastSeenAt', 'enrolledAt'] as const;
+
 export interface AgentListQuery {
   limit: number;
   offset: number;
   order: 'asc' | 'desc';
+  sort: (typeof AGENT_SORT_FIELDS)[number];
   status?: AgentStatus | undefined;
+  labels?: Record<string, string> | undefined;
+  os?: string | undefined;
+  search?: string | undefined;
+}
+
+export interface AgentPatch {
+  name?: string | undefined;
   labels?: Record<string, string> | undefined;
 }
 
@@ -58,6 +77,23 @@ export class AgentsService {
   async enroll(request: EnrollRequest): Promise<AgentIdentity> {
     return this.em.fork().transactional(async (em) => {
       const token = await this.enrollmentTokens.consume(em, request.token);
+      const existing = request.replace || request.previous ? await this.replaceable(em, request) : null;
+      if (existing) {
+        // Same record, new credential: the old one stops working, history stays attached.
+        const credential = newSecret('opa');
+        existing.credentialHash = sha256Hex(credential);
+        existing.pendingCredentialHash = null;
+        existing.name = request.name ?? existing.name;
+        existing.hostname = request.hostname;
+        existing.os = request.os;
+        existing.arch = request.arch;
+        existing.version = request.agentVersion;
+        existing.labels = { ...existing.labels, ...token.labels };
+        existing.enrollmentTokenId = token.id;
+        await em.flush();
+        this.connections.disconnect(existing.id);
+        return { agentId: existing.id, credential, name: existing.name };
+      }
       return this.createIdentity(em, {
         name: request.name ?? request.hostname,
         hostname: request.hostname,
@@ -68,6 +104,25 @@ export class AgentsService {
         enrollmentTokenId: token.id,
       });
     });
+  }
+
+  /**
+   * The record a re-enrollment takes over: the one the agent proves it held (its previous
+   * credential), else, when asked to replace, the only live agent with the same hostname.
+   */
+  private async replaceable(em: EntityManager, request: EnrollRequest): Promise<Agent | null> {
+    if (request.previous) {
+      const previous = await em.findOne(Agent, { id: request.previous.agentId, revokedAt: null });
+      if (previous && this.credentialMatches(previous, request.previous.credential)) return previous;
+    }
+    if (!request.replace) return null;
+    const sameHost = await em.find(Agent, { hostname: request.hostname, revokedAt: null }, { limit: 2 });
+    return sameHost.length === 1 ? sameHost[0]! : null;
+  }
+
+  private credentialMatches(agent: Agent, credential: string): boolean {
+    const hash = sha256Hex(credential);
+    return hashesEqual(agent.credentialHash, hash) || (agent.pendingCredentialHash !== null && hashesEqual(agent.pendingCredentialHash, hash));
   }
 
   /** An identity made by the hub itself, for the local agent `npm start` runs. */
@@ -90,7 +145,8 @@ export class AgentsService {
   /** Checks a handshake's credential; null when unknown, revoked or wrong (the caller does not learn which). */
   async authenticate(handshake: AgentHandshake): Promise<Agent | null> {
     const agent = await this.em.fork().findOne(Agent, { id: handshake.agentId, revokedAt: null });
-    if (!agent || !hashesEqual(agent.credentialHash, sha256Hex(handshake.credential))) return null;
+    // A rotation in flight accepts both: the agent may reconnect before or after it stored the new one.
+    if (!agent || !this.credentialMatches(agent, handshake.credential)) return null;
     return agent;
   }
 
@@ -105,6 +161,7 @@ export class AgentsService {
         connectionId,
         lastSeenAt: new Date(),
         version: handshake.agentVersion,
+        capabilities: handshake.capabilities,
         ...(facts ? { hostname: facts.hostname, os: facts.os, arch: facts.arch } : {}),
       },
     );
@@ -116,14 +173,17 @@ export class AgentsService {
     await this.em.fork().nativeUpdate(Agent, { id: agentId, connectionId }, { status: 'offline', connectionId: null, lastSeenAt: new Date() });
   }
 
-  /** Heartbeats are written in one statement per flush, not one per agent. */
+  /**
+   * Heartbeats are written in one statement per flush, not one per agent. The batch travels as
+   * one JSON document: the query builder would expand a bound array into a list, not an array.
+   */
   async recordHeartbeats(seen: { agentId: string; connectionId: string }[]): Promise<void> {
     if (seen.length === 0) return;
     await this.em.fork().execute(
       `update agents a set last_seen_at = now(), status = 'online'
-         from unnest(?::uuid[], ?::text[]) as h(id, connection_id)
-        where a.id = h.id and a.connection_id = h.connection_id and a.revoked_at is null`,
-      [seen.map((s) => s.agentId), seen.map((s) => s.connectionId)],
+         from jsonb_to_recordset(?::jsonb) as h("agentId" uuid, "connectionId" text)
+        where a.id = h."agentId" and a.connection_id = h."connectionId" and a.revoked_at is null`,
+      [JSON.stringify(seen)],
     );
   }
 
@@ -138,20 +198,87 @@ export class AgentsService {
     return result.affectedRows;
   }
 
+  async recordFacts(agentId: string, facts: AgentFacts): Promise<void> {
+    await this.em.fork().nativeUpdate(Agent, { id: agentId, revokedAt: null }, { facts, hostname: facts.hostname, os: facts.os, arch: facts.arch });
+  }
+
   async list(query: AgentListQuery): Promise<Page<AgentView>> {
     const em = this.em.fork();
     const qb = em.createQueryBuilder(Agent, 'a').where({ revokedAt: null });
     if (query.status) qb.andWhere({ status: query.status });
+    if (query.os) qb.andWhere({ os: query.os });
     if (query.labels && Object.keys(query.labels).length > 0) qb.andWhere('a.labels @> ?::jsonb', [JSON.stringify(query.labels)]);
+    if (query.search) {
+      const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      qb.andWhere({ $or: [{ name: { $ilike: pattern } }, { hostname: { $ilike: pattern } }] });
+    }
     const total = await qb.clone().getCount();
-    const rows = await qb.orderBy({ enrolledAt: query.order, id: query.order }).limit(query.limit).offset(query.offset).getResultList();
+    const rows = await qb
+      .orderBy({ [query.sort]: query.order, id: query.order })
+      .limit(query.limit)
+      .offset(query.offset)
+      .getResultList();
     return { items: rows.map(toView), total, limit: query.limit, offset: query.offset };
   }
 
-  async get(id: string): Promise<AgentView> {
+  async get(id: string): Promise<AgentDetailView> {
     const agent = await this.em.fork().findOne(Agent, { id, revokedAt: null });
     if (!agent) throw AppError.notFound('Agent', id);
-    return toView(agent);
+    return { ...toView(agent), facts: agent.facts, capabilities: agent.capabilities };
+  }
+
+  async update(id: string, patch: AgentPatch): Promise<AgentDetailView> {
+    const em = this.em.fork();
+    const agent = await em.findOne(Agent, { id, revokedAt: null });
+    if (!agent) throw AppError.notFound('Agent', id);
+    if (patch.name !== undefined) agent.name = patch.name;
+    if (patch.labels !== undefined) agent.labels = patch.labels;
+    await em.flush();
+    return { ...toView(agent), facts: agent.facts, capabilities: agent.capabilities };
+  }
+
+  /** Live agents with their ids and statuses, for a fleet-wide check. */
+  async liveAgents(): Promise<{ id: string; status: AgentStatus }[]> {
+    return this.em.fork().find(Agent, { revokedAt: null }, { fields: ['id', 'status'], orderBy: { enrolledAt: 'asc' } });
+  }
+
+  async stats(): Promise<{ agents: { total: number; byStatus: Record<AgentStatus, number>; byOs: Record<string, number> } }> {
+    const rows = await this.em.fork().execute<{ status: AgentStatus; os: string; count: string }[]>(
+      `select status, os, count(*) as count from agents where revoked_at is null group by status, os`,
+    );
+    const byStatus: Record<AgentStatus, number> = { online: 0, offline: 0 };
+    const byOs: Record<string, number> = {};
+    let total = 0;
+    for (const row of rows) {
+      const n = Number(row.count);
+      total += n;
+      byStatus[row.status] += n;
+      byOs[row.os] = (byOs[row.os] ?? 0) + n;
+    }
+    return { agents: { total, byStatus, byOs } };
+  }
+
+  /** Rotation step 1: the new credential is accepted alongside the old one. */
+  async beginRotation(id: string): Promise<string> {
+    const credential = newSecret('opa');
+    const updated = await this.em.fork().nativeUpdate(Agent, { id, revokedAt: null }, { pendingCredentialHash: sha256Hex(credential) });
+    if (updated === 0) throw AppError.notFound('Agent', id);
+    return credential;
+  }
+
+  /** Rotation step 2: the agent stored it, so only the new one is accepted from now on. */
+  async completeRotation(id: string, credential: string): Promise<boolean> {
+    const hash = sha256Hex(credential);
+    const updated = await this.em.fork().nativeUpdate(
+      Agent,
+      { id, revokedAt: null, pendingCredentialHash: hash },
+      { credentialHash: hash, pendingCredentialHash: null },
+    );
+    return updated === 1;
+  }
+
+  async abandonRotation(id: string, credential: string): Promise<void> {
+    await this.em.fork().nativeUpdate(Agent, { id, pendingCredentialHash: sha256Hex(credential) }, { pendingCredentialHash: null });
   }
 
   /** Ids that exist and are not revoked, out of `ids`. */
@@ -184,5 +311,6 @@ function toView(agent: Agent): AgentView {
     labels: agent.labels,
     lastSeenAt: agent.lastSeenAt?.toISOString() ?? null,
     enrolledAt: agent.enrolledAt.toISOString(),
+    health: agent.lastHealth,
   };
 }

@@ -27,7 +27,10 @@ const envSchema = z.object({
   HUB_ACCESS_TOKEN_TTL_S: int(900, 30, 3600),
   HUB_AGENT_HEARTBEAT_S: int(10, 1, 3600),
   HUB_AGENT_OFFLINE_AFTER_S: int(30, 2, 86400),
-  HUB_OUTPUT_CAP_BYTES: int(10 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+  HUB_AGENT_HEALTH_INTERVAL_S: int(15, 1, 3600),
+  HUB_HEALTH_RETENTION_DAYS: int(7, 1, 3650),
+  HUB_TLS_CERT_FILE: optionalString,
+  HUB_TLS_KEY_FILE: optionalString,
   HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   HUB_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   HUB_LOCAL_AGENT_CONFIG: optionalString,
@@ -44,7 +47,10 @@ export interface HubConfig {
   accessTokenTtlSeconds: number;
   agentHeartbeatSeconds: number;
   agentOfflineAfterSeconds: number;
-  outputCapBytes: number;
+  agentHealthIntervalSeconds: number;
+  healthRetentionDays: number;
+  /** PEM files: when both are set the hub serves HTTPS and WSS itself. */
+  tls: { certFile: string; keyFile: string } | undefined;
   logLevel: string;
   logFormat: 'json' | 'pretty';
   /** Set by `npm start`: the hub keeps one local agent's identity in this file. */
@@ -68,19 +74,24 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       `Invalid hub configuration:\n  HUB_AGENT_OFFLINE_AFTER_S (${e.HUB_AGENT_OFFLINE_AFTER_S}) must be greater than HUB_AGENT_HEARTBEAT_S (${e.HUB_AGENT_HEARTBEAT_S})`,
     );
   }
+  if (Boolean(e.HUB_TLS_CERT_FILE) !== Boolean(e.HUB_TLS_KEY_FILE)) {
+    throw new ConfigError('Invalid hub configuration:\n  HUB_TLS_CERT_FILE and HUB_TLS_KEY_FILE must be set together');
+  }
   const dataDir = path.resolve(e.HUB_DATA_DIR);
   return {
     port: e.HUB_PORT,
     host: e.HUB_HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir,
-    publicUrl: (e.HUB_PUBLIC_URL ?? `http://localhost:${e.HUB_PORT}`).replace(/\/+$/, ''),
+    publicUrl: (e.HUB_PUBLIC_URL ?? `${e.HUB_TLS_CERT_FILE ? 'https' : 'http'}://localhost:${e.HUB_PORT}`).replace(/\/+$/, ''),
     jwtSecret: e.HUB_JWT_SECRET,
     adminPassword: e.HUB_ADMIN_PASSWORD,
     accessTokenTtlSeconds: e.HUB_ACCESS_TOKEN_TTL_S,
     agentHeartbeatSeconds: e.HUB_AGENT_HEARTBEAT_S,
     agentOfflineAfterSeconds: e.HUB_AGENT_OFFLINE_AFTER_S,
-    outputCapBytes: e.HUB_OUTPUT_CAP_BYTES,
+    agentHealthIntervalSeconds: e.HUB_AGENT_HEALTH_INTERVAL_S,
+    healthRetentionDays: e.HUB_HEALTH_RETENTION_DAYS,
+    tls: e.HUB_TLS_CERT_FILE && e.HUB_TLS_KEY_FILE ? { certFile: path.resolve(e.HUB_TLS_CERT_FILE), keyFile: path.resolve(e.HUB_TLS_KEY_FILE) } : undefined,
     logLevel: e.HUB_LOG_LEVEL,
     logFormat: e.HUB_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
     localAgentConfigPath: e.HUB_LOCAL_AGENT_CONFIG ? path.resolve(e.HUB_LOCAL_AGENT_CONFIG) : undefined,

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { AppError } from '../common/errors/app-error';
 import { newSecret, sha256Hex } from '../common/crypto/secrets';
@@ -24,9 +25,24 @@ export interface EnrollmentTokenView {
 
 @Injectable()
 export class EnrollmentTokensService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+  ) {}
 
-  async create(input: CreateEnrollmentToken, createdBy: string): Promise<EnrollmentTokenView & { token: string }> {
+  /** Ready-to-paste install commands; the token is data to the scripts, never spliced into code. */
+  installCommands(token: string): { linux: string; windows: string } {
+    const hub = this.config.publicUrl;
+    return {
+      linux: `curl -fsSL ${hub}/install.sh | sudo sh -s -- --token ${token}`,
+      windows: `powershell -NoProfile -ExecutionPolicy Bypass -Command "& ([scriptblock]::Create((irm ${hub}/install.ps1))) -Token ${token}"`,
+    };
+  }
+
+  async create(
+    input: CreateEnrollmentToken,
+    createdBy: string,
+  ): Promise<EnrollmentTokenView & { token: string; installCommands: { linux: string; windows: string } }> {
     const token = newSecret('opt');
     const row = this.em.create(EnrollmentToken, {
       tokenHash: sha256Hex(token),
@@ -36,7 +52,7 @@ export class EnrollmentTokensService {
       createdBy,
     });
     await this.em.persistAndFlush(row);
-    return { ...toView(row), token };
+    return { ...toView(row), token, installCommands: this.installCommands(token) };
   }
 
   async list(limit: number, offset: number): Promise<Page<EnrollmentTokenView>> {

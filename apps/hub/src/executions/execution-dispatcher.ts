@@ -106,10 +106,14 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
     const rows = await this.em
       .fork()
       .execute<{ agent_id: string }[]>(
-        `select distinct agent_id from executions where status = 'queued' and agent_id = any(?::uuid[])`,
-        [connected],
+        `select distinct agent_id from executions
+          where status = 'queued' and agent_id in (select value::uuid from jsonb_array_elements_text(?::jsonb))`,
+        [JSON.stringify(connected)],
       )
-      .catch(() => []);
+      .catch((error: Error) => {
+        this.logger.warn(`redispatch sweep failed: ${error.message}`);
+        return [];
+      });
     for (const row of rows) this.kick(row.agent_id);
   }
 }

@@ -1,4 +1,8 @@
 import { Migration20261123000000_initial } from './Migration20261123000000_initial';
+import { Migration20261123100000_fleet } from './Migration20261123100000_fleet';
 
 /** Listed explicitly: the order is the schema's history, and no file discovery happens at run time. */
-export const MIGRATIONS = [{ name: 'Migration20261123000000_initial', class: Migration20261123000000_initial }];
+export const MIGRATIONS = [
+  { name: 'Migration20261123000000_initial', class: Migration20261123000000_initial },
+  { name: 'Migration20261123100000_fleet', class: Migration20261123100000_fleet },
+];
