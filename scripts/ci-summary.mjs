@@ -20,5 +20,11 @@ if (postgresRan === 0) {
 } else {
   console.error(`PostgreSQL variant: ${postgresRan} test(s) passed`);
 }
+// The agent-binary tests skip themselves when no binaries were built; in CI they were built first.
+const skippedBinaryTests = results.filter((r) => r.status !== 'passed' && /binary|install script|Windows/i.test(r.fullName));
+if (process.env.CI && skippedBinaryTests.length > 0) {
+  console.error(`Agent binary tests did not pass in CI: ${skippedBinaryTests.map((r) => r.fullName).join('; ')}`);
+  ok = false;
+}
 console.log(`${passed} passed, ${ok ? failed : Math.max(failed, 1)} failed`);
 process.exit(ok ? 0 : 1);

@@ -1,0 +1,170 @@
+// Fleet benchmark (issue 3): N simulated agents, each enrolled and authenticated for real,
+// heartbeating and sending health at the default intervals, against one hub on PostgreSQL.
+// Prints connect time, hub RSS per agent, hub CPU while idle, and the time for all agents to
+// reconnect after a hub restart.
+//
+//   node scripts/bench/fleet-connect.mjs --agents 1000 [--processes 4] [--idle-seconds 30]
+//
+// Needs `npm run build` and a PostgreSQL server (DATABASE_URL, default
+// postgres://postgres@127.0.0.1:5432/test); it creates and drops a database of its own.
+import { fork, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const { values: args } = parseArgs({
+  options: {
+    agents: { type: 'string', default: '1000' },
+    processes: { type: 'string', default: '4' },
+    'idle-seconds': { type: 'string', default: '30' },
+    'enroll-concurrency': { type: 'string', default: '32' },
+  },
+});
+const N = Number(args.agents);
+const P = Math.min(Number(args.processes), N);
+const IDLE_S = Number(args['idle-seconds']);
+const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const { PROTOCOL_VERSION } = await import(path.join(root, 'libs/protocol/dist/index.js')).then((m) => m.default ?? m);
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(probe, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+const procStat = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssBytes: Number(fields[21]) * 4096 };
+};
+const mb = (bytes) => (bytes / 1024 / 1024).toFixed(1);
+
+// A database of our own.
+const dbName = `outpost_bench_${randomBytes(4).toString('hex')}`;
+const admin = new pg.Client({ connectionString: baseUrl });
+await admin.connect();
+await admin.query(`create database ${dbName}`);
+const dbUrl = new URL(baseUrl);
+dbUrl.pathname = `/${dbName}`;
+
+const port = await freePort();
+const hubUrl = `http://127.0.0.1:${port}`;
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'outpost-bench-'));
+const hubEnv = {
+  ...process.env,
+  DATABASE_URL: dbUrl.toString(),
+  HUB_PORT: String(port),
+  HUB_HOST: '127.0.0.1',
+  HUB_DATA_DIR: dataDir,
+  HUB_ADMIN_PASSWORD: 'bench-admin-password',
+  HUB_LOG_LEVEL: 'warn',
+  HUB_LOG_FORMAT: 'json',
+};
+let hub;
+async function startHub() {
+  hub = spawn(process.execPath, [path.join(root, 'dist/apps/hub/main.js')], { env: hubEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  await until(() => fetch(`${hubUrl}/health/ready`).then((r) => r.ok, () => false), 60_000, 'the hub');
+}
+async function stopHub() {
+  const exited = new Promise((r) => hub.once('exit', r));
+  hub.kill('SIGTERM');
+  await exited;
+}
+
+const workers = [];
+try {
+  await startHub();
+  const idleHub = procStat(hub.pid).rssBytes;
+  const login = await (await fetch(`${hubUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }),
+  })).json();
+  const auth = { authorization: `Bearer ${login.accessToken}`, 'content-type': 'application/json' };
+  const token = (await (await fetch(`${hubUrl}/api/v1/enrollment-tokens`, { method: 'POST', headers: auth, body: JSON.stringify({ maxUses: N }) })).json()).token;
+
+  // Enroll every agent for real, through the API.
+  const enrollStarted = Date.now();
+  const identities = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Number(args['enroll-concurrency']) }, async () => {
+      while (next < N) {
+        const i = next++;
+        const response = await fetch(`${hubUrl}/api/v1/agents/enroll`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ token, name: `sim-${i}`, hostname: `sim-${i}`, os: 'linux', arch: 'x64', agentVersion: 'bench' }),
+        });
+        if (response.status !== 201) throw new Error(`enroll failed: ${response.status} ${await response.text()}`);
+        identities.push(await response.json());
+      }
+    }),
+  );
+  const enrollMs = Date.now() - enrollStarted;
+
+  // Connect them from P processes.
+  const counts = new Array(P).fill({ connected: 0, connectsTotal: 0 });
+  const total = (key) => counts.reduce((sum, c) => sum + c[key], 0);
+  const connectStarted = Date.now();
+  for (let p = 0; p < P; p++) {
+    const slice = identities.filter((_, i) => i % P === p);
+    const file = path.join(dataDir, `identities-${p}.json`);
+    writeFileSync(file, JSON.stringify(slice));
+    const worker = fork(path.join(root, 'scripts/bench/sim-agents-worker.mjs'), [file, hubUrl, PROTOCOL_VERSION], { stdio: 'inherit' });
+    worker.on('message', (m) => (counts[p] = m));
+    workers.push(worker);
+  }
+  await until(() => total('connected') === N, 300_000, `all ${N} agents to connect`);
+  const connectMs = Date.now() - connectStarted;
+
+  // Idle: heartbeats and health at the default intervals. Let the first samples land, then measure.
+  await sleep(Math.min(16_000, IDLE_S * 1000));
+  const before = procStat(hub.pid);
+  const windowStarted = Date.now();
+  await sleep(IDLE_S * 1000);
+  const after = procStat(hub.pid);
+  const ticksPerSecond = 100;
+  const idleCpuPercent = (((after.cpuTicks - before.cpuTicks) / ticksPerSecond) / ((Date.now() - windowStarted) / 1000)) * 100;
+  const online = await (await fetch(`${hubUrl}/api/v1/stats`, { headers: auth })).json();
+
+  // Restart the hub and time the whole fleet coming back.
+  const connectsBefore = total('connectsTotal');
+  const restartStarted = Date.now();
+  await stopHub();
+  await startHub();
+  const hubBackMs = Date.now() - restartStarted;
+  await until(() => total('connectsTotal') - connectsBefore >= N && total('connected') === N, 300_000, 'all agents to reconnect');
+  const reconnectMs = Date.now() - restartStarted;
+
+  console.log(`\nFleet benchmark: ${N} simulated agents in ${P} processes, hub on PostgreSQL (${os.cpus().length} cores)`);
+  console.log(`  enroll (API, ${args['enroll-concurrency']} at a time):   ${enrollMs} ms (${(N / (enrollMs / 1000)).toFixed(0)}/s)`);
+  console.log(`  connect all:                       ${connectMs} ms`);
+  console.log(`  online per /api/v1/stats:          ${online.agents.byStatus.online} of ${online.agents.total}`);
+  console.log(`  hub RSS idle → with fleet:         ${mb(idleHub)} MB → ${mb(after.rssBytes)} MB`);
+  console.log(`  hub memory per agent:              ${((after.rssBytes - idleHub) / N / 1024).toFixed(1)} KB (target ≤ 20 KB)`);
+  console.log(`  hub CPU, idle with heartbeats:     ${idleCpuPercent.toFixed(1)} % of a core over ${IDLE_S} s (target ≤ 10 %)`);
+  console.log(`  hub restart → ready:               ${hubBackMs} ms`);
+  console.log(`  restart → all ${N} reconnected:    ${reconnectMs} ms (target ≤ 15 s for 10,000)`);
+} finally {
+  for (const w of workers) w.kill('SIGKILL');
+  if (hub && hub.exitCode === null) await stopHub().catch(() => undefined);
+  await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => undefined);
+  await admin.end();
+  rmSync(dataDir, { recursive: true, force: true });
+}
