@@ -1,7 +1,10 @@
+import type { Agent as HttpAgent } from 'node:http';
 import type { AgentConfig } from './config/agent-config';
 import { HubConnection, type HubConnectionTiming } from './connection/hub-connection';
 import { DEFAULT_OUTBOX_OPTIONS, MemoryOutboxStore, Outbox, type OutboxOptions } from './connection/outbox';
-import type { HostFacts } from './health/host-facts';
+import { HealthReporter } from './health/health-reporter';
+import { HealthSampler } from './health/health-sampler';
+import { collectAgentFacts, type HostFacts } from './health/host-facts';
 import type { Logger } from './logging/logger';
 import { processTreeFor } from './runner/process-tree';
 import { Runner } from './runner/runner';
@@ -14,9 +17,17 @@ export interface AgentOptions {
   maxConcurrent: number;
   killGraceMs: number;
   logger: Logger;
+  /** Keeps a credential the hub rotated; the connection acks the rotation only once this resolves. */
+  storeCredential: (credential: string) => Promise<void>;
+  /** The route to the hub (proxy, CAs, pin). */
+  httpAgent?: HttpAgent;
+  /** Announced instead of the protocol version this agent speaks (tests). */
+  protocolVersion?: string;
   platform?: NodeJS.Platform;
   timing?: HubConnectionTiming;
   outbox?: OutboxOptions;
+  /** Where health samples come from; the host's own readings by default. */
+  healthSampler?: { sample(): ReturnType<HealthSampler['sample']> };
 }
 
 /** Reports not yet acked at shutdown get this long to reach the hub. */
@@ -27,6 +38,7 @@ export class Agent {
   readonly runner: Runner;
   private readonly outbox: Outbox;
   private readonly connection: HubConnection;
+  private readonly health: HealthReporter;
 
   constructor(private readonly options: AgentOptions) {
     const platform = options.platform ?? process.platform;
@@ -47,12 +59,25 @@ export class Agent {
       outbox: this.outbox,
       logger: options.logger,
       timing: options.timing,
+      httpAgent: options.httpAgent,
+      protocolVersion: options.protocolVersion,
       session: {
-        welcome: (welcome) => this.runner.setMaxChunkBytes(welcome.maxOutputChunkBytes),
+        welcome: (welcome) => {
+          this.runner.setMaxChunkBytes(welcome.maxOutputChunkBytes);
+          this.health.start(welcome.healthIntervalSeconds);
+        },
+        disconnected: () => this.health.stop(),
         assign: (assign) => this.runner.assign(assign),
         cancel: (cancel) => this.runner.cancel(cancel.executionId),
         runningCount: () => this.runner.runningCount,
+        storeCredential: options.storeCredential,
       },
+    });
+    this.health = new HealthReporter({
+      send: (event, payload) => this.connection.sendVolatile(event, payload),
+      facts: () => collectAgentFacts(options.agentVersion),
+      sampler: options.healthSampler ?? new HealthSampler(),
+      logger: options.logger,
     });
   }
 
@@ -69,6 +94,7 @@ export class Agent {
     if (!(await this.outbox.flush(SHUTDOWN_FLUSH_MS))) {
       this.options.logger.warn({ unacked: this.outbox.size }, 'stopping with reports the hub has not acked');
     }
+    this.health.stop();
     this.connection.close();
   }
 }

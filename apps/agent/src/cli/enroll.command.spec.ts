@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -127,5 +127,81 @@ describe('enroll and status', () => {
     printed = [];
     expect(await status({ config: configPath }, print)).toBe(1);
     expect(printed[4]).toMatch(/^hub: unreachable \(.*ECONNREFUSED.*\)$/);
+  });
+  it('refuses to enroll a host that already holds an identity, unless asked to replace it', async () => {
+    const hub = await fakeHub((_req, _body, res) => json(res, 201, identity));
+    const configPath = join(dir, 'agent.json');
+    try {
+      await enroll({ hub: hub.url, token: 't1', config: configPath }, context());
+      await expect(enroll({ hub: hub.url, token: 't2', config: configPath }, context())).rejects.toThrow(
+        `already enrolled as web-1 (${identity.agentId}); use --replace to re-enroll this host`,
+      );
+      expect(hub.requests).toHaveLength(1);
+
+      await enroll({ hub: `${hub.url}/`, token: 't3', config: configPath, replace: true }, context());
+    } finally {
+      await hub.close();
+    }
+    // The old identity proves who we were, so the hub keeps the same agent record.
+    expect(JSON.parse(hub.requests[1]!.body)).toMatchObject({
+      token: 't3',
+      replace: true,
+      previous: { agentId: identity.agentId, credential: identity.credential },
+    });
+    expect(printed.at(-1)).toBe(`re-enrolled as web-1 (${identity.agentId}); config written to ${configPath}`);
+    expect(printed.join('\n')).not.toContain(identity.credential);
+  });
+
+  it('never hands the old credential to a different hub', async () => {
+    const first = await fakeHub((_req, _body, res) => json(res, 201, identity));
+    const second = await fakeHub((_req, _body, res) => json(res, 201, { ...identity, agentId: '00000000-0000-4000-8000-000000000002' }));
+    const configPath = join(dir, 'agent.json');
+    try {
+      await enroll({ hub: first.url, token: 't', config: configPath }, context());
+      await enroll({ hub: second.url, token: 't', config: configPath, replace: true }, context());
+    } finally {
+      await first.close();
+      await second.close();
+    }
+    const body = JSON.parse(second.requests[0]!.body);
+    expect(body).toMatchObject({ replace: true });
+    expect(body).not.toHaveProperty('previous');
+  });
+
+  it('does not overwrite an unreadable config file without --replace', async () => {
+    const configPath = join(dir, 'agent.json');
+    writeFileSync(configPath, '{broken');
+    await expect(enroll({ hub: 'http://127.0.0.1:9', token: 't', config: configPath }, context())).rejects.toThrow(
+      /is not valid JSON.*use --replace to enroll anyway/,
+    );
+  });
+
+  it('stores the CA file (absolute) and the pin (normalised) for every later connection', async () => {
+    const hub = await fakeHub((_req, _body, res) => json(res, 201, identity));
+    const caFile = join(dir, 'ca.pem');
+    writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const configPath = join(dir, 'agent.json');
+    const pin = 'AB:'.repeat(31) + 'AB';
+    try {
+      await enroll({ hub: hub.url, token: 't', config: configPath, caFile, pin: `sha256:${pin}` }, context());
+    } finally {
+      await hub.close();
+    }
+    expect(JSON.parse(readFileSync(configPath, 'utf8'))).toMatchObject({ caFile, pin: `sha256:${'ab'.repeat(32)}` });
+  });
+
+  it('refuses a malformed pin or a missing CA file before contacting the hub', async () => {
+    const hub = await fakeHub((_req, _body, res) => json(res, 201, identity));
+    try {
+      await expect(enroll({ hub: hub.url, token: 't', config: join(dir, 'a.json'), pin: 'sha256:xyz' }, context())).rejects.toThrow(
+        'invalid --pin',
+      );
+      await expect(
+        enroll({ hub: hub.url, token: 't', config: join(dir, 'a.json'), caFile: join(dir, 'missing.pem') }, context()),
+      ).rejects.toThrow('cannot read CA file');
+    } finally {
+      await hub.close();
+    }
+    expect(hub.requests).toEqual([]);
   });
 });

@@ -2,7 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Command, Option } from 'commander';
 import { Agent } from '../agent';
-import { defaultConfigPath, readAgentConfig } from '../config/agent-config';
+import { defaultConfigPath, readAgentConfig, writeAgentConfig } from '../config/agent-config';
+import { hubRoute } from '../connection/hub-agent';
+import { loadTlsPolicy } from '../connection/tls-policy';
 import { errorMessage } from '../errors';
 import { hostFacts } from '../health/host-facts';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../logging/logger';
@@ -47,9 +49,17 @@ export function runCommand(agentVersion: string): Command {
     });
 }
 
+/**
+ * Announced instead of the protocol version this build speaks. Tests use it to prove that an
+ * incompatible agent is refused with PROTOCOL_MISMATCH; nobody should set it in production.
+ */
+const PROTOCOL_VERSION_OVERRIDE = 'OUTPOST_AGENT_PROTOCOL_VERSION';
+
 export async function runAgent(options: RunOptions, agentVersion: string): Promise<void> {
   const configPath = options.config ?? defaultConfigPath();
-  const config = await readAgentConfig(configPath);
+  let config = await readAgentConfig(configPath);
+  const policy = await loadTlsPolicy(config);
+  const protocolVersion = process.env[PROTOCOL_VERSION_OVERRIDE] || undefined;
   const dataDir = options.dataDir ?? dirname(configPath);
   try {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -58,6 +68,7 @@ export async function runAgent(options: RunOptions, agentVersion: string): Promi
   }
 
   const logger = createLogger(options.logLevel);
+  const route = hubRoute(config.hubUrl, policy);
   const agent = new Agent({
     config,
     agentVersion,
@@ -66,6 +77,14 @@ export async function runAgent(options: RunOptions, agentVersion: string): Promi
     maxConcurrent: options.maxConcurrent,
     killGraceMs: options.killGraceSeconds * 1_000,
     logger,
+    httpAgent: route.agent,
+    protocolVersion,
+    // Same atomic 0600 write as enroll; everything else in the file stays as it was read at start.
+    storeCredential: async (credential) => {
+      const next = { ...config, credential };
+      await writeAgentConfig(configPath, next);
+      config = next;
+    },
   });
   logger.info(
     {
@@ -75,9 +94,15 @@ export async function runAgent(options: RunOptions, agentVersion: string): Promi
       agentVersion,
       dataDir,
       maxConcurrent: options.maxConcurrent,
+      ...(route.proxy !== undefined ? { proxy: route.proxy } : {}),
+      ...(config.caFile !== undefined ? { caFile: config.caFile } : {}),
+      ...(config.pin !== undefined ? { pin: config.pin } : {}),
     },
     'agent starting',
   );
+  if (protocolVersion !== undefined) {
+    logger.warn({ protocolVersion, variable: PROTOCOL_VERSION_OVERRIDE }, 'announcing an overridden protocol version');
+  }
   agent.start();
 
   const signal = await shutdownSignal(logger);

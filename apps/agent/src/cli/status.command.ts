@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { defaultConfigPath, readAgentConfig } from '../config/agent-config';
-import { describeFetchError } from './hub-http';
+import { hubRoute } from '../connection/hub-agent';
+import { describeConnectionError, hubRequest } from '../connection/hub-http';
+import { loadTlsPolicy } from '../connection/tls-policy';
 
 export interface StatusOptions {
   config?: string;
@@ -17,7 +19,7 @@ export function statusCommand(print: (line: string) => void): Command {
     });
 }
 
-/** Prints the identity (never the credential) and probes the hub; returns the exit code. */
+/** Prints the identity (never the credential) and probes the hub the way `run` reaches it; returns the exit code. */
 export async function status(options: StatusOptions, print: (line: string) => void): Promise<number> {
   const configPath = options.config ?? defaultConfigPath();
   const config = await readAgentConfig(configPath);
@@ -25,21 +27,30 @@ export async function status(options: StatusOptions, print: (line: string) => vo
   print(`name: ${config.name}`);
   print(`hub url: ${config.hubUrl}`);
   print(`config: ${configPath}`);
-  const probe = await probeHub(config.hubUrl);
+  if (config.caFile !== undefined) print(`ca file: ${config.caFile}`);
+  if (config.pin !== undefined) print(`pinned certificate: ${config.pin}`);
+  const policy = await loadTlsPolicy(config);
+  const route = hubRoute(config.hubUrl, policy);
+  if (route.proxy !== undefined) print(`proxy: ${route.proxy}`);
+  const probe = await probeHub(config.hubUrl, route.agent);
   print(`hub: ${probe.reachable ? 'reachable' : 'unreachable'} (${probe.detail})`);
   return probe.reachable ? 0 : 1;
 }
 
-async function probeHub(hubUrl: string): Promise<{ reachable: boolean; detail: string }> {
+async function probeHub(
+  hubUrl: string,
+  agent: ReturnType<typeof hubRoute>['agent'],
+): Promise<{ reachable: boolean; detail: string }> {
   const started = performance.now();
   try {
-    const response = await fetch(`${hubUrl}/health/live`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-    await response.arrayBuffer();
+    const response = await hubRequest(`${hubUrl}/health/live`, { method: 'GET', agent, timeoutMs: PROBE_TIMEOUT_MS });
     const ms = Math.round(performance.now() - started);
-    return response.ok
+    return response.status === 200
       ? { reachable: true, detail: `HTTP ${response.status}, ${ms} ms` }
       : { reachable: false, detail: `HTTP ${response.status}` };
   } catch (error) {
-    return { reachable: false, detail: describeFetchError(error, PROBE_TIMEOUT_MS) };
+    return { reachable: false, detail: describeConnectionError(error, PROBE_TIMEOUT_MS) };
+  } finally {
+    agent.destroy();
   }
 }

@@ -11,11 +11,26 @@ export const agentConfigSchema = z.object({
   agentId: z.uuid(),
   credential: z.string().min(16).max(256),
   name: z.string().min(1).max(255),
+  /** PEM file of the CA(s) to trust for the hub instead of the system's (`enroll --ca-file`). */
+  caFile: z.string().min(1).max(4096).optional(),
+  /** `sha256:<64 hex>`: the hub's certificate must have this fingerprint (`enroll --pin`). */
+  pin: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256: followed by 64 lowercase hex digits')
+    .optional(),
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 
 /** A problem with the config file, worded for the operator who has to fix it. */
-export class AgentConfigError extends Error {}
+export class AgentConfigError extends Error {
+  constructor(
+    message: string,
+    /** `missing`: there is no file (yet); anything else means a file exists but cannot be used. */
+    readonly problem: 'missing' | 'unreadable' | 'invalid' | 'unwritable' = 'invalid',
+  ) {
+    super(message);
+  }
+}
 
 export function defaultConfigPath(
   platform: NodeJS.Platform = process.platform,
@@ -31,9 +46,9 @@ export async function readAgentConfig(path: string): Promise<AgentConfig> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (errorCode(error) === 'ENOENT') {
-      throw new AgentConfigError(`config file ${path} not found: run "outpost-agent enroll" first`);
+      throw new AgentConfigError(`config file ${path} not found: run "outpost-agent enroll" first`, 'missing');
     }
-    throw new AgentConfigError(`cannot read config file ${path}: ${errorMessage(error)}`);
+    throw new AgentConfigError(`cannot read config file ${path}: ${errorMessage(error)}`, 'unreadable');
   }
   let json: unknown;
   try {
@@ -72,6 +87,6 @@ export async function writeAgentConfig(path: string, config: AgentConfig): Promi
     await rename(tempPath, path);
   } catch (error) {
     await rm(tempPath, { force: true });
-    throw new AgentConfigError(`cannot write config file ${path}: ${errorMessage(error)}`);
+    throw new AgentConfigError(`cannot write config file ${path}: ${errorMessage(error)}`, 'unwritable');
   }
 }

@@ -15,6 +15,8 @@ import {
   type ExecutionAssign,
   type ExecutionFinished,
   type ExecutionOutput,
+  agentFactsSchema,
+  healthSampleSchema,
 } from '@outpost/protocol';
 import { Server, type Socket } from 'socket.io';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -32,6 +34,10 @@ interface Received {
 
 interface FakeHubOptions {
   port?: number;
+  /** Sent in the welcome (protocol 1.1); absent like a 1.0 hub's when undefined. */
+  healthIntervalSeconds?: number;
+  /** The namespace to serve; the agent's own by default. */
+  namespace?: string;
   /** Refuse every handshake with this `{code, message}` instead of accepting it. */
   refuse?: { code: string; message: string };
   /** Runs for each accepted connection, after the welcome. */
@@ -58,7 +64,7 @@ class FakeHub {
     const io = new Server(http, { transports: ['websocket'] });
     await new Promise<void>((resolve) => http.listen(options.port ?? 0, '127.0.0.1', resolve));
     const hub = new FakeHub(io, (http.address() as AddressInfo).port);
-    const namespace = io.of(AGENT_NAMESPACE);
+    const namespace = io.of(options.namespace ?? AGENT_NAMESPACE);
     namespace.use((socket, next) => {
       hub.handshakes.push({ at: Date.now(), auth: socket.handshake.auth });
       if (options.refuse === undefined) return next();
@@ -78,6 +84,7 @@ class FakeHub {
           protocolVersion: PROTOCOL_VERSION,
           heartbeatIntervalSeconds: 0.2,
           maxOutputChunkBytes: MAX_OUTPUT_CHUNK_BYTES,
+          ...(options.healthIntervalSeconds !== undefined ? { healthIntervalSeconds: options.healthIntervalSeconds } : {}),
         })
         .then((ack: unknown) => hub.welcomeAcks.push(ack));
       options.onConnection?.(socket);
@@ -91,6 +98,15 @@ class FakeHub {
 
   get connected(): boolean {
     return this.sockets.size > 0;
+  }
+
+  /** Cuts the live connection from the hub side, as a restart or a network drop would. */
+  dropConnections(): void {
+    for (const socket of this.sockets) socket.conn.close();
+  }
+
+  events(event: string): Received[] {
+    return this.received.filter((r) => r.event === event);
   }
 
   /** Sends a hub → agent event to the connected agent and returns its ack. */
@@ -133,12 +149,38 @@ describe.skipIf(process.platform === 'win32')('HubConnection against a fake hub'
   let hubs: FakeHub[];
   let agents: Agent[];
   let logLines: string[];
+  let stored: string[];
+  let storeFails: boolean;
+  let samples: number;
 
-  function startAgent(hubUrl: string, refusedInitialMs = 5_000): Agent {
+  function startAgent(hubUrl: string, refusedInitialMs = 5_000, protocolVersion?: string): Agent {
     const captured = captureLogger();
     logLines = captured.lines;
     const agent = new Agent({
       config: { hubUrl, agentId: AGENT_ID, credential: CREDENTIAL },
+      storeCredential: async (credential) => {
+        if (storeFails) throw new Error('disk full');
+        stored.push(credential);
+      },
+      protocolVersion,
+      healthSampler: {
+        sample: async () => {
+          samples += 1;
+          return {
+            sampledAt: new Date().toISOString(),
+            cpuPercent: 12.5,
+            load1: 0.5,
+            load5: 0.4,
+            load15: 0.3,
+            memUsedPercent: 50,
+            memUsedBytes: 1024,
+            memTotalBytes: 2048,
+            swapUsedPercent: null,
+            disks: [{ mount: '/', sizeBytes: 100, usedBytes: 40, usedPercent: 40 }],
+            uptimeSeconds: 1000 + samples,
+          };
+        },
+      },
       agentVersion: '9.9.9-test',
       facts: { hostname: 'test-host', os: 'linux', arch: 'x64' },
       dataDir,
@@ -169,6 +211,9 @@ describe.skipIf(process.platform === 'win32')('HubConnection against a fake hub'
     hubs = [];
     agents = [];
     logLines = [];
+    stored = [];
+    storeFails = false;
+    samples = 0;
   });
 
   afterEach(async () => {
@@ -186,7 +231,7 @@ describe.skipIf(process.platform === 'win32')('HubConnection against a fake hub'
       credential: CREDENTIAL,
       protocolVersion: PROTOCOL_VERSION,
       agentVersion: '9.9.9-test',
-      capabilities: [],
+      capabilities: ['health', 'ping', 'credential-rotation'],
       facts: { hostname: 'test-host', os: 'linux', arch: 'x64' },
     });
     await waitFor('the welcome ack', () => hub.welcomeAcks.length === 1);
@@ -310,5 +355,86 @@ describe.skipIf(process.platform === 'win32')('HubConnection against a fake hub'
       (r) => r.event === AgentToHubEvent.ExecutionStarted,
     );
     expect(new Set(starts.map((r) => r.payload.pid)).size).toBe(1);
+  });
+  it('answers a ping at once', async () => {
+    const hub = await startHub();
+    startAgent(hub.url);
+    await waitFor('the agent to connect', () => hub.connected);
+    expect(await hub.send(HubToAgentEvent.Ping, { sentAt: new Date().toISOString() })).toEqual(ACK_OK);
+    const refused = await hub.send(HubToAgentEvent.Ping, { sentAt: 'yesterday' });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'VALIDATION_ERROR' } });
+  });
+
+  it('sends its facts once per connection, then health at the interval the welcome names', async () => {
+    const hub = await startHub({ healthIntervalSeconds: 0.2 });
+    startAgent(hub.url);
+    await waitFor('three health samples', () => hub.events(AgentToHubEvent.Health).length >= 3);
+    expect(hub.events(AgentToHubEvent.Facts)).toHaveLength(1);
+    const [facts] = hub.events(AgentToHubEvent.Facts);
+    expect(agentFactsSchema.parse(facts!.payload)).toMatchObject({ agentVersion: '9.9.9-test' });
+    const sample = hub.events(AgentToHubEvent.Health)[0]!.payload;
+    expect(healthSampleSchema.parse(sample)).toMatchObject({ cpuPercent: 12.5, disks: [{ mount: '/' }] });
+    // Facts come first on the wire: the hub has the host's details before its first sample.
+    expect(hub.received.findIndex((r) => r.event === AgentToHubEvent.Facts)).toBeLessThan(
+      hub.received.findIndex((r) => r.event === AgentToHubEvent.Health),
+    );
+
+    hub.dropConnections();
+    await waitFor('facts on the new connection', () => hub.events(AgentToHubEvent.Facts).length === 2);
+  });
+
+  it('samples health every 15 s when the welcome does not say (a 1.0 hub)', async () => {
+    const hub = await startHub();
+    startAgent(hub.url);
+    await waitFor('the first sample', () => hub.events(AgentToHubEvent.Health).length === 1);
+    const heartbeats = hub.events(AgentToHubEvent.Heartbeat).length;
+    await waitFor('ten more heartbeats (2 s)', () => hub.events(AgentToHubEvent.Heartbeat).length >= heartbeats + 10);
+    expect(hub.events(AgentToHubEvent.Health)).toHaveLength(1);
+  });
+
+  it('queues no samples while disconnected', async () => {
+    const first = await startHub({ healthIntervalSeconds: 0.1 });
+    startAgent(first.url);
+    await waitFor('a sample', () => first.events(AgentToHubEvent.Health).length >= 1);
+    await first.close();
+    const takenBefore = samples;
+    await waitFor('the agent to notice', () => logLines.some((line) => line.includes('disconnected from hub')));
+    const second = await startHub({ port: first.port, healthIntervalSeconds: 60 });
+    await waitFor('the reconnect', () => second.events(AgentToHubEvent.Health).length >= 1);
+    // One sample right after the welcome; none of the ticks of the outage were kept for later.
+    expect(second.events(AgentToHubEvent.Health)).toHaveLength(1);
+    expect(samples - takenBefore).toBeLessThanOrEqual(2);
+  });
+
+  it('stores a rotated credential before acking it, and reconnects with it', async () => {
+    const hub = await startHub();
+    startAgent(hub.url);
+    await waitFor('the agent to connect', () => hub.connected);
+    const rotated = 'rotated-credential-0123456789abcdef';
+    expect(await hub.send(HubToAgentEvent.CredentialRotate, { credential: rotated })).toEqual(ACK_OK);
+    expect(stored).toEqual([rotated]);
+    hub.dropConnections();
+    await waitFor('the reconnect', () => hub.handshakes.length === 2 && hub.connected);
+    expect(hub.handshakes[1]!.auth.credential).toBe(rotated);
+    expect(logLines.join('')).not.toContain(rotated);
+  });
+
+  it('keeps the old credential when the new one cannot be stored', async () => {
+    const hub = await startHub();
+    startAgent(hub.url);
+    await waitFor('the agent to connect', () => hub.connected);
+    storeFails = true;
+    const refused = await hub.send(HubToAgentEvent.CredentialRotate, { credential: 'never-stored-0123456789abcdef' });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'INTERNAL', message: expect.stringContaining('disk full') } });
+    hub.dropConnections();
+    await waitFor('the reconnect', () => hub.handshakes.length === 2 && hub.connected);
+    expect(hub.handshakes[1]!.auth.credential).toBe(CREDENTIAL);
+  });
+
+  it('asks for the namespace of an overridden protocol major, announcing that version', async () => {
+    const hub = await startHub({ namespace: '/agent/v2' });
+    startAgent(hub.url, 5_000, '2.0.0');
+    await waitFor('the handshake', () => hub.handshakes.length === 1);
+    expect(hub.handshakes[0]!.auth).toMatchObject({ protocolVersion: '2.0.0' });
   });
 });

@@ -1,19 +1,25 @@
+import type { Agent as HttpAgent } from 'node:http';
 import {
   ACK_OK,
-  AGENT_NAMESPACE,
+  AgentCapability,
   AgentToHubEvent,
   ackError,
+  credentialRotateSchema,
   executionAssignSchema,
   executionCancelSchema,
   HubToAgentEvent,
   parsePayload,
+  pingSchema,
   PROTOCOL_VERSION,
+  protocolMajorOf,
   ProtocolErrorCode,
   welcomeSchema,
   type Ack,
+  type AgentFacts,
   type AgentHandshake,
   type ExecutionAssign,
   type ExecutionCancel,
+  type HealthSample,
   type Heartbeat,
   type Welcome,
 } from '@outpost/protocol';
@@ -24,15 +30,27 @@ import { errorMessage } from '../errors';
 import type { HostFacts } from '../health/host-facts';
 import type { Logger } from '../logging/logger';
 import { backoffDelay, type BackoffPolicy } from './backoff';
+import { describeConnectionError } from './hub-http';
 import type { Outbox, OutboxMessage } from './outbox';
 
 /** What the connection hands the hub's messages to once they are validated. */
 export interface HubSession {
   welcome(welcome: Welcome): void;
+  /** The connection is gone (whatever the reason); a welcome follows the next one. */
+  disconnected(): void;
   assign(assign: ExecutionAssign): Ack;
   cancel(cancel: ExecutionCancel): Ack;
   runningCount(): number;
+  /** Keeps a rotated credential durably; resolves once it is stored, rejects if it could not be. */
+  storeCredential(credential: string): Promise<void>;
 }
+
+/** What this agent can do beyond protocol 1.0; the hub uses a feature only when it is announced. */
+export const AGENT_CAPABILITIES: readonly string[] = [
+  AgentCapability.Health,
+  AgentCapability.Ping,
+  AgentCapability.CredentialRotation,
+];
 
 export interface HubConnectionTiming {
   /** socket.io's own reconnect after a transport drop: first delay and cap, jittered ±50 %. */
@@ -63,7 +81,14 @@ export interface HubConnectionOptions {
   session: HubSession;
   logger: Logger;
   timing?: HubConnectionTiming;
+  /** The route to the hub (proxy, trusted CAs, pin); Node's default agent when absent. */
+  httpAgent?: HttpAgent;
+  /** Announced instead of PROTOCOL_VERSION (tests prove an incompatible agent is refused). */
+  protocolVersion?: string;
 }
+
+/** Reports whose loss is acceptable: never queued, dropped while disconnected. */
+export type VolatileEvent = typeof AgentToHubEvent.Facts | typeof AgentToHubEvent.Health;
 
 type AckCallback = (ack: Ack) => void;
 
@@ -71,6 +96,8 @@ interface HubToAgentEvents {
   [HubToAgentEvent.Welcome]: (payload: unknown, ack?: AckCallback) => void;
   [HubToAgentEvent.ExecutionAssign]: (payload: unknown, ack?: AckCallback) => void;
   [HubToAgentEvent.ExecutionCancel]: (payload: unknown, ack?: AckCallback) => void;
+  [HubToAgentEvent.Ping]: (payload: unknown, ack?: AckCallback) => void;
+  [HubToAgentEvent.CredentialRotate]: (payload: unknown, ack?: AckCallback) => void;
 }
 
 interface AgentToHubEvents {
@@ -78,6 +105,8 @@ interface AgentToHubEvents {
   [AgentToHubEvent.ExecutionStarted]: (payload: OutboxMessage['payload'], ack: (ack: unknown) => void) => void;
   [AgentToHubEvent.ExecutionOutput]: (payload: OutboxMessage['payload'], ack: (ack: unknown) => void) => void;
   [AgentToHubEvent.ExecutionFinished]: (payload: OutboxMessage['payload'], ack: (ack: unknown) => void) => void;
+  [AgentToHubEvent.Facts]: (payload: AgentFacts, ack: (ack: unknown) => void) => void;
+  [AgentToHubEvent.Health]: (payload: HealthSample, ack: (ack: unknown) => void) => void;
 }
 
 /**
@@ -87,6 +116,7 @@ interface AgentToHubEvents {
  */
 export class HubConnection {
   private readonly socket: Socket<HubToAgentEvents, AgentToHubEvents>;
+  private readonly auth: AgentHandshake;
   private readonly timing: HubConnectionTiming;
   private readonly logger: Logger;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -101,24 +131,50 @@ export class HubConnection {
     this.timing = options.timing ?? DEFAULT_HUB_CONNECTION_TIMING;
     this.logger = options.logger;
     const { config, agentVersion, facts } = options;
-    const auth: AgentHandshake = {
+    const protocolVersion = options.protocolVersion ?? PROTOCOL_VERSION;
+    this.auth = {
       agentId: config.agentId,
       credential: config.credential,
-      protocolVersion: PROTOCOL_VERSION,
+      protocolVersion,
       agentVersion,
-      capabilities: [],
+      capabilities: [...AGENT_CAPABILITIES],
       facts,
     };
-    this.socket = io(`${config.hubUrl}${AGENT_NAMESPACE}`, {
+    // https:// becomes wss:// inside socket.io-client; the agent carries the proxy and trust policy.
+    this.socket = io(`${config.hubUrl}${agentNamespaceFor(protocolVersion)}`, {
       autoConnect: false,
       // WebSocket only: no long-polling fallback, so any hub replica can serve any agent without sticky sessions.
       transports: ['websocket'],
-      auth,
+      auth: this.auth,
+      ...(options.httpAgent ? { agent: options.httpAgent as unknown as string } : {}),
       reconnectionDelay: this.timing.reconnectionDelayMs,
       reconnectionDelayMax: this.timing.reconnectionDelayMaxMs,
       randomizationFactor: 0.5,
     });
     this.listen();
+  }
+
+  get connected(): boolean {
+    return this.socket.connected;
+  }
+
+  /**
+   * Sends a report whose loss is acceptable (facts, health) and resolves with the hub's ack, or
+   * undefined when not connected or not acked in time. Never buffered while disconnected: a
+   * fleet's agents must not replay an outage's worth of samples when the hub comes back.
+   */
+  async sendVolatile(event: VolatileEvent, payload: AgentFacts | HealthSample): Promise<unknown> {
+    if (!this.socket.connected) return undefined;
+    // The typed map ties each event to its payload; this one method serves both volatile events.
+    const socket = this.socket.timeout(this.timing.ackTimeoutMs) as unknown as {
+      emitWithAck(event: VolatileEvent, payload: AgentFacts | HealthSample): Promise<unknown>;
+    };
+    try {
+      return await socket.emitWithAck(event, payload);
+    } catch (error) {
+      this.logger.debug({ event, error: errorMessage(error) }, 'report not acked');
+      return undefined;
+    }
   }
 
   start(): void {
@@ -145,6 +201,7 @@ export class HubConnection {
     socket.on('disconnect', (reason) => {
       clearInterval(this.heartbeatTimer);
       options.outbox.detach();
+      options.session.disconnected();
       if (this.closed) return;
       // The hub closed this connection on purpose; socket.io will not come back by itself.
       const retryInMs = reason === 'io server disconnect' ? this.retryRefused() : undefined;
@@ -154,10 +211,13 @@ export class HubConnection {
     socket.on('connect_error', (error: Error & { data?: unknown }) => {
       if (this.closed) return;
       if (socket.active) {
-        // A transport failure: socket.io is already retrying with its own backoff.
+        // A transport failure (refused, TLS, proxy): socket.io is already retrying with its own backoff.
         this.transportFailures += 1;
         const level = this.transportFailures === 1 ? 'warn' : 'debug';
-        logger[level]({ error: error.message, attempt: this.transportFailures }, 'cannot reach hub; retrying');
+        logger[level](
+          { error: error.message, cause: transportCause(error), attempt: this.transportFailures },
+          'cannot reach hub; retrying',
+        );
         return;
       }
       const refusal = refusalOf(error);
@@ -178,10 +238,37 @@ export class HubConnection {
     this.handle(HubToAgentEvent.ExecutionCancel, executionCancelSchema, (cancel) =>
       options.session.cancel(cancel),
     );
+    // Answered at once: the hub measures the round trip through the live socket.
+    this.handle(HubToAgentEvent.Ping, pingSchema, () => ACK_OK);
+    this.handle(HubToAgentEvent.CredentialRotate, credentialRotateSchema, (rotate) =>
+      this.rotateCredential(rotate.credential),
+    );
+  }
+
+  /**
+   * Stores the new credential first and only then acks: the hub switches over on our ack, so an
+   * agent that could not store it keeps working with the old one instead of locking itself out
+   * at the next reconnect. Future handshakes (reconnects) carry the new one.
+   */
+  private async rotateCredential(credential: string): Promise<Ack> {
+    try {
+      await this.options.session.storeCredential(credential);
+    } catch (error) {
+      this.logger.error({ error: errorMessage(error) }, 'could not store the rotated credential; keeping the old one');
+      return ackError(ProtocolErrorCode.Internal, `agent could not store the new credential: ${errorMessage(error)}`);
+    }
+    this.auth.credential = credential;
+    this.socket.auth = this.auth;
+    this.logger.info({ agentId: this.options.config.agentId }, 'credential rotated');
+    return ACK_OK;
   }
 
   /** Every hub message is validated here, at the edge; a bad one is refused and logged, never fatal. */
-  private handle<T>(event: keyof HubToAgentEvents, schema: z.ZodType<T>, handler: (value: T) => Ack): void {
+  private handle<T>(
+    event: keyof HubToAgentEvents,
+    schema: z.ZodType<T>,
+    handler: (value: T) => Ack | Promise<Ack>,
+  ): void {
     this.socket.on(event, (payload: unknown, ack?: AckCallback) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
       const parsed = parsePayload(schema, payload);
@@ -190,11 +277,16 @@ export class HubConnection {
         reply(ackError(ProtocolErrorCode.ValidationError, parsed.message));
         return;
       }
-      try {
-        reply(handler(parsed.value));
-      } catch (error) {
+      const failed = (error: unknown): void => {
         this.logger.error({ event, error: errorMessage(error) }, 'failed to handle message from hub');
         reply(ackError(ProtocolErrorCode.Internal, 'agent failed to handle the message'));
+      };
+      try {
+        const result = handler(parsed.value);
+        if (result instanceof Promise) result.then(reply, failed);
+        else reply(result);
+      } catch (error) {
+        failed(error);
       }
     });
   }
@@ -222,6 +314,31 @@ export class HubConnection {
     beat();
     this.heartbeatTimer = setInterval(beat, intervalMs);
   }
+}
+
+/**
+ * The namespace of the announced protocol's major (`/agent/v1`): an agent of another major asks
+ * for its own, and the hub answers PROTOCOL_MISMATCH naming both versions.
+ */
+export function agentNamespaceFor(protocolVersion: string): string {
+  const major = protocolMajorOf(protocolVersion) ?? protocolMajorOf(PROTOCOL_VERSION);
+  return `/agent/v${major}`;
+}
+
+/**
+ * What is behind engine.io's bare "websocket error": the ws error (TLS, proxy, refused) rides in
+ * `description` as an ErrorEvent whose `error` is the Node error.
+ */
+export function transportCause(error: Error & { description?: unknown }): string | undefined {
+  const description = error.description;
+  if (description instanceof Error) return describeConnectionError(description);
+  if (typeof description === 'object' && description !== null) {
+    const inner = (description as { error?: unknown; message?: unknown }).error;
+    if (inner instanceof Error) return describeConnectionError(inner);
+    const message = (description as { message?: unknown }).message;
+    if (typeof message === 'string' && message !== '') return message;
+  }
+  return undefined;
 }
 
 /** The hub's middleware puts `{code, message}` in `err.data`; anything else is reported as is. */

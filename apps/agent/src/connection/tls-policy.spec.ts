@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  absoluteCaFile,
+  fingerprintMatches,
+  loadTlsPolicy,
+  normalizePin,
+  pinHex,
+  tlsOptions,
+  TlsSettingError,
+} from './tls-policy';
+
+const HEX = '16a48845e7c1aecae964ef32e89f63553e6dff018389bc526c67a13a4ddc5e44';
+const OPENSSL = '16:A4:88:45:E7:C1:AE:CA:E9:64:EF:32:E8:9F:63:55:3E:6D:FF:01:83:89:BC:52:6C:67:A1:3A:4D:DC:5E:44';
+
+describe('pin normalisation', () => {
+  it.each([
+    [`sha256:${HEX}`],
+    [`sha256:${OPENSSL}`],
+    [`SHA256:${OPENSSL.toLowerCase()}`],
+    [OPENSSL],
+    [HEX.toUpperCase()],
+    [`sha256 Fingerprint=${OPENSSL}`],
+    [`SHA256 Fingerprint=${OPENSSL}\n`],
+  ])('accepts %s', (input) => {
+    expect(normalizePin(input)).toBe(`sha256:${HEX}`);
+  });
+
+  it.each([[''], ['sha256:'], [`sha256:${HEX.slice(1)}`], [`sha256:${HEX}00`], [`sha1:${HEX}`], [`sha256:${HEX.replace('a', 'g')}`]])(
+    'refuses %j, saying what it expects',
+    (input) => {
+      expect(() => normalizePin(input)).toThrow(TlsSettingError);
+      expect(() => normalizePin(input)).toThrow(/expected sha256:<fingerprint>.*openssl x509 -noout -fingerprint -sha256/);
+    },
+  );
+
+  it('matches a certificate fingerprint as Node reports it, in any case', () => {
+    expect(fingerprintMatches(pinHex(`sha256:${HEX}`), OPENSSL)).toBe(true);
+    expect(fingerprintMatches(HEX, OPENSSL.toLowerCase())).toBe(true);
+    expect(fingerprintMatches(HEX, OPENSSL.replace(/^16/, '17'))).toBe(false);
+    expect(fingerprintMatches(HEX, '')).toBe(false);
+  });
+});
+
+describe('trust policy', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'outpost-tls-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('uses the system CAs when given nothing, the CA file when given one, and no chain check with a pin', async () => {
+    expect(tlsOptions(await loadTlsPolicy({}))).toEqual({ rejectUnauthorized: true });
+    const caFile = join(dir, 'ca.pem');
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    writeFileSync(caFile, pem);
+    expect(tlsOptions(await loadTlsPolicy({ caFile }))).toEqual({ ca: pem, rejectUnauthorized: true });
+    const pinned = await loadTlsPolicy({ pin: `sha256:${HEX}` });
+    expect(pinned).toEqual({ pin: HEX });
+    expect(tlsOptions(pinned)).toEqual({ rejectUnauthorized: false });
+  });
+
+  it('names a CA file it cannot read or that holds no certificate', async () => {
+    const missing = join(dir, 'nope.pem');
+    await expect(loadTlsPolicy({ caFile: missing })).rejects.toThrow(`cannot read CA file ${missing}`);
+    const notPem = join(dir, 'key.pem');
+    writeFileSync(notPem, '-----BEGIN PRIVATE KEY-----\n');
+    await expect(loadTlsPolicy({ caFile: notPem })).rejects.toThrow(`CA file ${notPem} holds no PEM certificate`);
+  });
+
+  it('stores the CA file as an absolute path', () => {
+    expect(absoluteCaFile('certs/ca.pem', '/home/op')).toBe('/home/op/certs/ca.pem');
+    expect(absoluteCaFile('/etc/ssl/ca.pem', '/home/op')).toBe('/etc/ssl/ca.pem');
+  });
+});
