@@ -28,6 +28,8 @@ const envSchema = z.object({
   HUB_AGENT_HEARTBEAT_S: int(10, 1, 3600),
   HUB_AGENT_OFFLINE_AFTER_S: int(30, 2, 86400),
   HUB_AGENT_HEALTH_INTERVAL_S: int(15, 1, 3600),
+  HUB_EXECUTION_LEASE_S: int(600, 1, 30 * 86400),
+  HUB_DELIVERY_TIMEOUT_S: int(3600, 1, 30 * 86400),
   HUB_HEALTH_RETENTION_DAYS: int(7, 1, 3650),
   HUB_TLS_CERT_FILE: optionalString,
   HUB_TLS_KEY_FILE: optionalString,
@@ -48,6 +50,10 @@ export interface HubConfig {
   agentHeartbeatSeconds: number;
   agentOfflineAfterSeconds: number;
   agentHealthIntervalSeconds: number;
+  /** A dispatched or running execution whose agent stays away this long is `lost`. */
+  executionLeaseSeconds: number;
+  /** Default time a queued execution may wait for its agent before it is `expired`. */
+  deliveryTimeoutSeconds: number;
   healthRetentionDays: number;
   /** PEM files: when both are set the hub serves HTTPS and WSS itself. */
   tls: { certFile: string; keyFile: string } | undefined;
@@ -77,6 +83,12 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   if (Boolean(e.HUB_TLS_CERT_FILE) !== Boolean(e.HUB_TLS_KEY_FILE)) {
     throw new ConfigError('Invalid hub configuration:\n  HUB_TLS_CERT_FILE and HUB_TLS_KEY_FILE must be set together');
   }
+  if (e.HUB_EXECUTION_LEASE_S < 10 * e.HUB_AGENT_OFFLINE_AFTER_S) {
+    // A short partition must never lose a result (DESIGN.md §4).
+    throw new ConfigError(
+      `Invalid hub configuration:\n  HUB_EXECUTION_LEASE_S (${e.HUB_EXECUTION_LEASE_S}) must be at least 10× HUB_AGENT_OFFLINE_AFTER_S (${e.HUB_AGENT_OFFLINE_AFTER_S})`,
+    );
+  }
   const dataDir = path.resolve(e.HUB_DATA_DIR);
   return {
     port: e.HUB_PORT,
@@ -90,6 +102,8 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     agentHeartbeatSeconds: e.HUB_AGENT_HEARTBEAT_S,
     agentOfflineAfterSeconds: e.HUB_AGENT_OFFLINE_AFTER_S,
     agentHealthIntervalSeconds: e.HUB_AGENT_HEALTH_INTERVAL_S,
+    executionLeaseSeconds: e.HUB_EXECUTION_LEASE_S,
+    deliveryTimeoutSeconds: e.HUB_DELIVERY_TIMEOUT_S,
     healthRetentionDays: e.HUB_HEALTH_RETENTION_DAYS,
     tls: e.HUB_TLS_CERT_FILE && e.HUB_TLS_KEY_FILE ? { certFile: path.resolve(e.HUB_TLS_CERT_FILE), keyFile: path.resolve(e.HUB_TLS_KEY_FILE) } : undefined,
     logLevel: e.HUB_LOG_LEVEL,

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { ackSchema, type ExecutionAssign, HubToAgentEvent, parsePayload } from '@outpost/protocol';
+import { ackSchema, type ExecutionAssign, type ExecutionCancel, HubToAgentEvent, parsePayload } from '@outpost/protocol';
 import { AgentConnections } from '../agents/agent-connections';
 import { Execution } from './execution.entity';
 import { statusesLeadingTo } from './execution-state';
@@ -98,6 +98,26 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
       if (acked === 1) await this.runs.markRunning(row.run_id);
     }
     if (rows.length === BATCH) this.again.set(agentId, this.again.get(agentId) ?? false);
+    if (resendUnstarted) await this.resendCancels(agentId);
+  }
+
+  /** Asks the agent to stop an execution it holds; a lost message is resent when the agent reconnects. */
+  async sendCancel(agentId: string, executionId: string): Promise<boolean> {
+    const socket = this.connections.get(agentId);
+    if (!socket) return false;
+    const payload: ExecutionCancel = { executionId, reason: 'canceled' };
+    const ack = await socket
+      .timeout(ASSIGN_ACK_TIMEOUT_MS)
+      .emitWithAck(HubToAgentEvent.ExecutionCancel, payload)
+      .catch(() => null);
+    return parsePayload(ackSchema, ack).ok;
+  }
+
+  private async resendCancels(agentId: string): Promise<void> {
+    const pending = await this.em
+      .fork()
+      .find(Execution, { agentId, status: { $in: ['dispatched', 'running'] }, cancelRequestedAt: { $ne: null } }, { fields: ['id'] });
+    for (const execution of pending) await this.sendCancel(agentId, execution.id);
   }
 
   private async redispatchAll(): Promise<void> {

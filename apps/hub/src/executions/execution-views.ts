@@ -16,6 +16,8 @@ export interface ExecutionView {
   startedAt: string | null;
   finishedAt: string | null;
   durationMs: number | null;
+  cancelRequestedAt: string | null;
+  cancelRequestedBy: string | null;
 }
 
 export function toExecutionView(e: Execution): ExecutionView {
@@ -33,6 +35,8 @@ export function toExecutionView(e: Execution): ExecutionView {
     startedAt: e.startedAt?.toISOString() ?? null,
     finishedAt: e.finishedAt?.toISOString() ?? null,
     durationMs: e.startedAt && e.finishedAt ? e.finishedAt.getTime() - e.startedAt.getTime() : null,
+    cancelRequestedAt: e.cancelRequestedAt?.toISOString() ?? null,
+    cancelRequestedBy: e.cancelRequestedBy,
   };
 }
 
@@ -52,7 +56,7 @@ function specFields(spec: ExecutionSpec): Record<string, unknown> {
   }
 }
 
-export function toRunView(run: Run, executions: Execution[]) {
+export function toRunSummary(run: Run) {
   return {
     id: run.id,
     status: run.status,
@@ -63,8 +67,13 @@ export function toRunView(run: Run, executions: Execution[]) {
     timeoutSeconds: run.timeoutSeconds,
     target: run.target,
     requestedBy: run.requestedBy,
+    deliveryTimeoutSeconds: run.deliveryTimeoutSeconds,
+    canceledBy: run.canceledBy,
     createdAt: run.createdAt.toISOString(),
     finishedAt: run.finishedAt?.toISOString() ?? null,
-    executions: executions.map(toExecutionView),
   };
+}
+
+export function toRunView(run: Run, executions: Execution[]) {
+  return { ...toRunSummary(run), executions: executions.map(toExecutionView) };
 }

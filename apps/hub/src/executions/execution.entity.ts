@@ -16,7 +16,9 @@ export class Execution {
     | 'createdAt'
     | 'dispatchedAt'
     | 'startedAt'
-    | 'finishedAt';
+    | 'finishedAt'
+    | 'cancelRequestedAt'
+    | 'cancelRequestedBy';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -53,6 +55,17 @@ export class Execution {
 
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();
+
+  /** A queued execution not delivered by then is `expired`. */
+  @Property({ type: 'timestamptz' })
+  deliverBy!: Date;
+
+  /** Set by a cancel of an execution the agent holds: resent to the agent until it reports the end. */
+  @Property({ type: 'timestamptz', nullable: true })
+  cancelRequestedAt: Date | null = null;
+
+  @Property({ type: 'uuid', nullable: true })
+  cancelRequestedBy: string | null = null;
 
   @Property({ type: 'timestamptz', nullable: true })
   dispatchedAt: Date | null = null;

@@ -1,9 +1,18 @@
-import { Controller, Get, Header, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Post, StreamableFile } from '@nestjs/common';
+import { type AuthenticatedUser, CurrentUser } from '../auth/authenticated-user';
+import { EXECUTION_STATUSES } from './execution-state';
 import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { uuidSchema } from '../common/validation/common-schemas';
+import { csvEnum, paginationSchema, timeRangeSchema, uuidSchema } from '../common/validation/common-schemas';
 import { ValidParam, ValidQuery } from '../common/validation/zod-body';
-import { ExecutionsService } from './executions.service';
+import { EXECUTION_SORT_FIELDS, ExecutionsService } from './executions.service';
+
+const listSchema = paginationSchema.extend(timeRangeSchema.shape).extend({
+  status: csvEnum(EXECUTION_STATUSES).optional(),
+  agentId: uuidSchema.optional(),
+  runId: uuidSchema.optional(),
+  sort: z.enum(EXECUTION_SORT_FIELDS).default('createdAt'),
+});
 
 const outputQuerySchema = z.object({
   stream: z.enum(['stdout', 'stderr', 'combined']).default('combined'),
@@ -14,6 +23,17 @@ const outputQuerySchema = z.object({
 @Controller('api/v1/executions')
 export class ExecutionsController {
   constructor(private readonly executions: ExecutionsService) {}
+
+  @Get()
+  list(@ValidQuery(listSchema) query: z.infer<typeof listSchema>) {
+    return this.executions.list(query);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  cancel(@ValidParam('id', uuidSchema) id: string, @CurrentUser() user: AuthenticatedUser) {
+    return this.executions.cancel(id, user.id);
+  }
 
   @Get(':id')
   get(@ValidParam('id', uuidSchema) id: string) {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
 import { ExecutionDispatcher } from './execution-dispatcher';
+import { ExecutionLifecycleService } from './execution-lifecycle.service';
 import { ExecutionsController } from './executions.controller';
 import { ExecutionsService } from './executions.service';
 import { RunProgressService } from './run-progress.service';
@@ -10,7 +11,7 @@ import { RunsService } from './runs.service';
 @Module({
   imports: [AgentsModule],
   controllers: [RunsController, ExecutionsController],
-  providers: [RunsService, ExecutionsService, ExecutionDispatcher, RunProgressService],
+  providers: [RunsService, ExecutionsService, ExecutionDispatcher, RunProgressService, ExecutionLifecycleService],
   exports: [ExecutionsService, ExecutionDispatcher],
 })
 export class ExecutionsModule {}

@@ -9,14 +9,29 @@ import {
   type ExecutionStarted,
 } from '@outpost/protocol';
 import { AppError } from '../common/errors/app-error';
+import type { Page } from '../common/validation/common-schemas';
 import { Execution } from './execution.entity';
-import { type ExecutionEvent, statusesLeadingTo } from './execution-state';
-import { toExecutionView } from './execution-views';
+import { type ExecutionEvent, type ExecutionStatus, isFinalExecutionStatus, statusesLeadingTo } from './execution-state';
+import { type ExecutionView, toExecutionView } from './execution-views';
 import { ExecutionDispatcher } from './execution-dispatcher';
 import { ExecutionOutputChunk } from './execution-output.entity';
 import { RunProgressService } from './run-progress.service';
 
 export type OutputSelection = 'stdout' | 'stderr' | 'combined';
+
+export const EXECUTION_SORT_FIELDS = ['createdAt', 'startedAt', 'finishedAt'] as const;
+
+export interface ExecutionListQuery {
+  limit: number;
+  offset: number;
+  order: 'asc' | 'desc';
+  sort: (typeof EXECUTION_SORT_FIELDS)[number];
+  status?: ExecutionStatus[] | undefined;
+  agentId?: string | undefined;
+  runId?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
 
 const RESULT_EVENT: Record<ExecutionFinished['status'], ExecutionEvent> = {
   succeeded: 'result_succeeded',
@@ -41,6 +56,58 @@ export class ExecutionsService {
     const execution = await this.em.fork().findOne(Execution, { id });
     if (!execution) throw AppError.notFound('Execution', id);
     return toExecutionView(execution);
+  }
+
+  async list(query: ExecutionListQuery): Promise<Page<ExecutionView>> {
+    const where = {
+      ...(query.status ? { status: { $in: query.status } } : {}),
+      ...(query.agentId ? { agentId: query.agentId } : {}),
+      ...(query.runId ? { runId: query.runId } : {}),
+      ...(query.from || query.to ? { createdAt: { ...(query.from ? { $gte: query.from } : {}), ...(query.to ? { $lte: query.to } : {}) } } : {}),
+    };
+    const [rows, total] = await this.em.fork().findAndCount(Execution, where, {
+      orderBy: { [query.sort]: query.order, id: query.order },
+      limit: query.limit,
+      offset: query.offset,
+    });
+    return { items: rows.map(toExecutionView), total, limit: query.limit, offset: query.offset };
+  }
+
+  /**
+   * Cancel: an execution the agent never received ends at once; one it holds is asked to stop
+   * (its whole process tree) and ends `canceled` when the agent reports it. The request is kept,
+   * so an agent that was away hears it when it reconnects.
+   */
+  async cancel(id: string, userId: string): Promise<ExecutionView> {
+    const em = this.em.fork();
+    const execution = await em.findOne(Execution, { id });
+    if (!execution) throw AppError.notFound('Execution', id);
+    if (isFinalExecutionStatus(execution.status)) {
+      throw new AppError('CONFLICT', `Execution ${id} already ended ${execution.status}`);
+    }
+    await this.requestCancel(execution, userId);
+    return toExecutionView((await em.fork().findOne(Execution, { id }))!);
+  }
+
+  /** Used for one execution and for every execution of a canceled run. */
+  async requestCancel(execution: Execution, userId: string): Promise<void> {
+    const em = this.em.fork();
+    const now = new Date();
+    const endedNow = await em.nativeUpdate(
+      Execution,
+      { id: execution.id, status: { $in: statusesLeadingTo('cancel_undelivered', 'canceled') } },
+      { status: 'canceled', reason: `canceled by ${userId} before delivery`, finishedAt: now, cancelRequestedAt: now, cancelRequestedBy: userId },
+    );
+    if (endedNow === 1) {
+      await this.runs.settle(execution.runId);
+      return;
+    }
+    await em.nativeUpdate(
+      Execution,
+      { id: execution.id, status: { $in: ['dispatched', 'running'] }, cancelRequestedAt: null },
+      { cancelRequestedAt: now, cancelRequestedBy: userId },
+    );
+    await this.dispatcher.sendCancel(execution.agentId, execution.id);
   }
 
   /** The stored output in order, as bytes: one stream or both interleaved as they were produced. */
@@ -92,7 +159,12 @@ export class ExecutionsService {
         status: result.status,
         exitCode: result.exitCode,
         signal: result.signal,
-        reason: execution.status === 'lost' ? 'late_result' : (result.reason ?? reasonFromExit(result)),
+        reason:
+          execution.status === 'lost'
+            ? 'late_result'
+            : result.status === 'canceled' && execution.cancelRequestedBy
+              ? `canceled by ${execution.cancelRequestedBy}`
+              : (result.reason ?? reasonFromExit(result)),
         startedAt: execution.startedAt ?? (result.startedAt ? new Date(result.startedAt) : null),
         finishedAt: new Date(result.finishedAt),
         outputChunks: result.outputChunks,

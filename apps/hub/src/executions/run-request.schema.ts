@@ -21,6 +21,7 @@ export const runRequestSchema = z
       agentIds: z.array(uuidSchema).min(1, 'must name at least one agent').max(10_000),
     }),
     timeoutSeconds: z.number().int().min(1).max(7 * 24 * 3600).optional(),
+    deliveryTimeoutSeconds: z.number().int().min(1).max(30 * 24 * 3600).optional(),
     env: z.record(envName, envValue).default({}),
     cwd: noNul(z.string().min(1).max(4096)).optional(),
   })

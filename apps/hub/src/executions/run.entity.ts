@@ -13,7 +13,17 @@ export interface StoredEnvValue {
 
 @Entity({ tableName: 'runs' })
 export class Run {
-  [OptionalProps]?: 'status' | 'trigger' | 'env' | 'cwd' | 'timeoutSeconds' | 'requestedBy' | 'createdAt' | 'finishedAt';
+  [OptionalProps]?:
+    | 'status'
+    | 'trigger'
+    | 'env'
+    | 'cwd'
+    | 'timeoutSeconds'
+    | 'deliveryTimeoutSeconds'
+    | 'requestedBy'
+    | 'canceledBy'
+    | 'createdAt'
+    | 'finishedAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -37,11 +47,17 @@ export class Run {
   @Property({ type: 'integer', nullable: true })
   timeoutSeconds: number | null = null;
 
+  @Property({ type: 'integer', nullable: true })
+  deliveryTimeoutSeconds: number | null = null;
+
   @Property({ type: 'json' })
   target!: { agentIds: string[] };
 
   @Property({ type: 'uuid', nullable: true })
   requestedBy: string | null = null;
+
+  @Property({ type: 'uuid', nullable: true })
+  canceledBy: string | null = null;
 
   @Index()
   @Property({ type: 'timestamptz' })

@@ -1,10 +1,16 @@
-import { Controller, Get, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { z } from 'zod';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser } from '../auth/authenticated-user';
-import { uuidSchema } from '../common/validation/common-schemas';
-import { ApiZodBody, ValidBody, ValidParam } from '../common/validation/zod-body';
+import { csvEnum, paginationSchema, timeRangeSchema, uuidSchema } from '../common/validation/common-schemas';
+import { ApiZodBody, ValidBody, ValidParam, ValidQuery } from '../common/validation/zod-body';
 import { type RunRequest, runRequestSchema } from './run-request.schema';
-import { RunsService } from './runs.service';
+import { RUN_SORT_FIELDS, RunsService } from './runs.service';
+
+const listSchema = paginationSchema.extend(timeRangeSchema.shape).extend({
+  status: csvEnum(['pending', 'running', 'succeeded', 'failed', 'canceled']).optional(),
+  sort: z.enum(RUN_SORT_FIELDS).default('createdAt'),
+});
 
 @ApiTags('runs')
 @ApiBearerAuth()
@@ -16,6 +22,17 @@ export class RunsController {
   @ApiZodBody(runRequestSchema)
   create(@ValidBody(runRequestSchema) body: RunRequest, @CurrentUser() user: AuthenticatedUser) {
     return this.runs.create(body, user.id);
+  }
+
+  @Get()
+  list(@ValidQuery(listSchema) query: z.infer<typeof listSchema>) {
+    return this.runs.list(query);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  cancel(@ValidParam('id', uuidSchema) id: string, @CurrentUser() user: AuthenticatedUser) {
+    return this.runs.cancel(id, user.id);
   }
 
   @Get(':id')

@@ -1,10 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { ExecutionSpec } from '@outpost/protocol';
 import { AgentsService } from '../agents/agents.service';
 import { AppError } from '../common/errors/app-error';
 import { Execution } from './execution.entity';
-import { toRunView } from './execution-views';
+import { toRunSummary, toRunView } from './execution-views';
+import { ExecutionsService } from './executions.service';
+import type { Page } from '../common/validation/common-schemas';
 import { ExecutionDispatcher } from './execution-dispatcher';
 import type { RunRequest } from './run-request.schema';
 import { Run, type StoredEnvValue } from './run.entity';
@@ -21,6 +24,8 @@ export class RunsService {
     private readonly em: EntityManager,
     private readonly agents: AgentsService,
     private readonly dispatcher: ExecutionDispatcher,
+    private readonly executions: ExecutionsService,
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
   ) {}
 
   /** A run with one queued execution per target, written in one transaction, then dispatched. */
@@ -43,12 +48,14 @@ export class RunsService {
         env,
         cwd: request.cwd ?? null,
         timeoutSeconds: request.timeoutSeconds ?? null,
+        deliveryTimeoutSeconds: request.deliveryTimeoutSeconds ?? null,
         target: { agentIds },
         requestedBy,
       });
       // Executions reference the run by a plain id, not a relation: write the run first.
       await tx.flush();
-      const executions = agentIds.map((agentId) => tx.create(Execution, { runId: run.id, agentId }));
+      const deliverBy = new Date(run.createdAt.getTime() + (request.deliveryTimeoutSeconds ?? this.config.deliveryTimeoutSeconds) * 1000);
+      const executions = agentIds.map((agentId) => tx.create(Execution, { runId: run.id, agentId, deliverBy }));
       await tx.flush();
       return { run, executions };
     });
@@ -63,4 +70,47 @@ export class RunsService {
     const executions = await em.find(Execution, { runId: id }, { orderBy: { createdAt: 'asc', agentId: 'asc', attempt: 'asc' } });
     return toRunView(run, executions);
   }
+
+  async list(query: RunListQuery): Promise<Page<ReturnType<typeof toRunSummary>>> {
+    const where = {
+      ...(query.status ? { status: { $in: query.status } } : {}),
+      ...(query.from || query.to ? { createdAt: { ...(query.from ? { $gte: query.from } : {}), ...(query.to ? { $lte: query.to } : {}) } } : {}),
+    };
+    const [rows, total] = await this.em.fork().findAndCount(Run, where, {
+      orderBy: { [query.sort]: query.order, id: query.order },
+      limit: query.limit,
+      offset: query.offset,
+    });
+    return { items: rows.map(toRunSummary), total, limit: query.limit, offset: query.offset };
+  }
+
+  /** A canceled run stays canceled: executions not delivered end now, the others are asked to stop. */
+  async cancel(id: string, userId: string) {
+    const em = this.em.fork();
+    const canceled = await em.nativeUpdate(
+      Run,
+      { id, status: { $in: ['pending', 'running'] } },
+      { status: 'canceled', canceledBy: userId, finishedAt: new Date() },
+    );
+    if (canceled === 0) {
+      const run = await em.findOne(Run, { id });
+      if (!run) throw AppError.notFound('Run', id);
+      throw new AppError('CONFLICT', `Run ${id} already ended ${run.status}`);
+    }
+    const open = await em.find(Execution, { runId: id, status: { $in: ['queued', 'dispatched', 'running'] } });
+    for (const execution of open) await this.executions.requestCancel(execution, userId);
+    return this.get(id);
+  }
+}
+
+export const RUN_SORT_FIELDS = ['createdAt', 'finishedAt'] as const;
+
+export interface RunListQuery {
+  limit: number;
+  offset: number;
+  order: 'asc' | 'desc';
+  sort: (typeof RUN_SORT_FIELDS)[number];
+  status?: Run['status'][] | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
 }

@@ -24,3 +24,17 @@ export interface Page<T> {
   limit: number;
   offset: number;
 }
+
+/** `?status=a,b` → ['a','b'], each one of `values`. */
+export function csvEnum<T extends string>(values: readonly [T, ...T[]]) {
+  return z
+    .string()
+    .transform((s) => s.split(',').map((v) => v.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(values)).min(1));
+}
+
+/** `?from=&to=` as ISO 8601 times, from not after to. */
+export const timeRangeSchema = z.object({
+  from: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
+  to: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
+});

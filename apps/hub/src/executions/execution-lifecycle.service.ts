@@ -1,0 +1,63 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
+import { statusesLeadingTo } from './execution-state';
+import { RunProgressService } from './run-progress.service';
+
+const SWEEP_MS = 1_000;
+
+/**
+ * The hub's own clock on executions: a queued one past its delivery deadline is `expired`; a
+ * dispatched or running one whose agent has stayed away longer than the lease is `lost`, so
+ * nothing stays `running` forever. Guarded updates: several hubs may sweep at once.
+ */
+@Injectable()
+export class ExecutionLifecycleService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(ExecutionLifecycleService.name);
+  private sweeping = false;
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly runs: RunProgressService,
+    private readonly scheduler: SchedulerRegistry,
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.scheduler.addInterval('execution-lifecycle', setInterval(() => void this.sweep(), SWEEP_MS));
+  }
+
+  async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      const expired = await this.em.fork().execute<{ run_id: string }[]>(
+        `update executions set status = 'expired', finished_at = now(),
+                reason = 'not delivered by ' || to_char(deliver_by at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+          where status in (${quoted(statusesLeadingTo('delivery_expired', 'expired'))}) and deliver_by < now()
+          returning run_id`,
+      );
+      const lost = await this.em.fork().execute<{ run_id: string }[]>(
+        `update executions e set status = 'lost', finished_at = now(), reason = 'agent_lost'
+           from agents a
+          where a.id = e.agent_id and e.status in (${quoted(statusesLeadingTo('agent_lost', 'lost'))})
+            and a.status = 'offline'
+            and coalesce(a.last_seen_at, e.dispatched_at, e.created_at) < now() - make_interval(secs => ?)
+          returning e.run_id`,
+        [this.config.executionLeaseSeconds],
+      );
+      if (expired.length > 0) this.logger.log(`${expired.length} execution(s) expired undelivered`);
+      if (lost.length > 0) this.logger.warn(`${lost.length} execution(s) lost: their agents stayed away past the lease`);
+      for (const runId of new Set([...expired, ...lost].map((r) => r.run_id))) await this.runs.settle(runId);
+    } catch (error) {
+      this.logger.warn(`execution sweep failed: ${(error as Error).message}`);
+    } finally {
+      this.sweeping = false;
+    }
+  }
+}
+
+function quoted(statuses: string[]): string {
+  return statuses.map((s) => `'${s}'`).join(', ');
+}
