@@ -5,6 +5,9 @@
 //
 //   node scripts/bench/fleet-connect.mjs --agents 1000 [--processes 4] [--idle-seconds 30]
 //
+// OUTPOST_BENCH_CPU_PROFILE=<dir> also writes the hub's CPU profile of each phase there:
+// hub-1 start, hub-2 enroll, hub-3 connect, hub-4 idle (see hub-memory-probe.cjs).
+//
 // Needs `npm run build` and a PostgreSQL server (DATABASE_URL, default
 // postgres://postgres@127.0.0.1:5432/test); it creates and drops a database of its own.
 import { fork, spawn } from 'node:child_process';
@@ -53,6 +56,21 @@ const procStat = (pid) => {
   return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssBytes: Number(fields[21]) * 4096 };
 };
 const mb = (bytes) => (bytes / 1024 / 1024).toFixed(1);
+/** The hub's memory right after a full garbage collection (see hub-memory-probe.cjs). */
+async function liveMemory() {
+  rmSync(hubEnv.OUTPOST_BENCH_MEMORY_FILE, { force: true });
+  process.kill(hub.pid, 'SIGWINCH');
+  let usage;
+  await until(() => {
+    try {
+      usage = JSON.parse(readFileSync(hubEnv.OUTPOST_BENCH_MEMORY_FILE, 'utf8'));
+      return true;
+    } catch {
+      return false;
+    }
+  }, 30_000, 'the hub memory probe');
+  return { ...usage, live: usage.heapUsed + usage.external };
+}
 
 // A database of our own.
 const dbName = `outpost_bench_${randomBytes(4).toString('hex')}`;
@@ -74,10 +92,12 @@ const hubEnv = {
   HUB_ADMIN_PASSWORD: 'bench-admin-password',
   HUB_LOG_LEVEL: 'warn',
   HUB_LOG_FORMAT: 'json',
+  OUTPOST_BENCH_MEMORY_FILE: path.join(dataDir, 'hub-memory.json'),
 };
 let hub;
 async function startHub() {
-  hub = spawn(process.execPath, [path.join(root, 'dist/apps/hub/main.js')], { env: hubEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  const probe = path.join(root, 'scripts/bench/hub-memory-probe.cjs');
+  hub = spawn(process.execPath, ['--expose-gc', '--require', probe, path.join(root, 'dist/apps/hub/main.js')], { env: hubEnv, stdio: ['ignore', 'ignore', 'inherit'] });
   await until(() => fetch(`${hubUrl}/health/ready`).then((r) => r.ok, () => false), 60_000, 'the hub');
 }
 async function stopHub() {
@@ -90,6 +110,7 @@ const workers = [];
 try {
   await startHub();
   const idleHub = procStat(hub.pid).rssBytes;
+  const idleLive = await liveMemory();
   const login = await (await fetch(`${hubUrl}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -117,6 +138,7 @@ try {
     }),
   );
   const enrollMs = Date.now() - enrollStarted;
+  await liveMemory(); // a phase mark for the CPU profile, when one is taken
 
   // Connect them from P processes.
   const counts = new Array(P).fill({ connected: 0, connectsTotal: 0 });
@@ -132,6 +154,7 @@ try {
   }
   await until(() => total('connected') === N, 300_000, `all ${N} agents to connect`);
   const connectMs = Date.now() - connectStarted;
+  await liveMemory();
 
   // Idle: heartbeats and health at the default intervals. Let the first samples land, then measure.
   await sleep(Math.min(16_000, IDLE_S * 1000));
@@ -139,6 +162,7 @@ try {
   const windowStarted = Date.now();
   await sleep(IDLE_S * 1000);
   const after = procStat(hub.pid);
+  const fleetLive = await liveMemory();
   const ticksPerSecond = 100;
   const idleCpuPercent = (((after.cpuTicks - before.cpuTicks) / ticksPerSecond) / ((Date.now() - windowStarted) / 1000)) * 100;
   const online = await (await fetch(`${hubUrl}/api/v1/stats`, { headers: auth })).json();
@@ -147,9 +171,15 @@ try {
   const connectsBefore = total('connectsTotal');
   const restartStarted = Date.now();
   await stopHub();
+  const hubStopMs = Date.now() - restartStarted;
   await startHub();
   const hubBackMs = Date.now() - restartStarted;
-  await until(() => total('connectsTotal') - connectsBefore >= N && total('connected') === N, 300_000, 'all agents to reconnect');
+  const reconnected = () => total('connectsTotal') - connectsBefore;
+  let halfMs;
+  await until(() => {
+    if (halfMs === undefined && reconnected() >= N / 2) halfMs = Date.now() - restartStarted;
+    return reconnected() >= N && total('connected') === N;
+  }, 300_000, 'all agents to reconnect');
   const reconnectMs = Date.now() - restartStarted;
 
   console.log(`\nFleet benchmark: ${N} simulated agents in ${P} processes, hub on PostgreSQL (${os.cpus().length} cores)`);
@@ -157,9 +187,12 @@ try {
   console.log(`  connect all:                       ${connectMs} ms`);
   console.log(`  online per /api/v1/stats:          ${online.agents.byStatus.online} of ${online.agents.total}`);
   console.log(`  hub RSS idle → with fleet:         ${mb(idleHub)} MB → ${mb(after.rssBytes)} MB`);
-  console.log(`  hub memory per agent:              ${((after.rssBytes - idleHub) / N / 1024).toFixed(1)} KB (target ≤ 20 KB)`);
+  console.log(`  hub RSS growth per agent:          ${((after.rssBytes - idleHub) / N / 1024).toFixed(1)} KB`);
+  console.log(`  hub live memory after GC:          ${mb(idleLive.live)} MB → ${mb(fleetLive.live)} MB (heap used + external; RSS after GC ${mb(fleetLive.rss)} MB)`);
+  console.log(`  hub live memory per agent:         ${((fleetLive.live - idleLive.live) / N / 1024).toFixed(1)} KB (target ≤ 20 KB)`);
   console.log(`  hub CPU, idle with heartbeats:     ${idleCpuPercent.toFixed(1)} % of a core over ${IDLE_S} s (target ≤ 10 %)`);
-  console.log(`  hub restart → ready:               ${hubBackMs} ms`);
+  console.log(`  hub restart → ready:               ${hubBackMs} ms (stopping took ${hubStopMs} ms)`);
+  console.log(`  restart → half reconnected:        ${halfMs} ms`);
   console.log(`  restart → all ${N} reconnected:    ${reconnectMs} ms (target ≤ 15 s for 10,000)`);
 } finally {
   for (const w of workers) w.kill('SIGKILL');

@@ -28,7 +28,7 @@ for (const identity of identities) {
     forceNew: true,
     transports: ['websocket'],
     reconnectionDelay: 1000,
-    reconnectionDelayMax: 30000,
+    reconnectionDelayMax: 10000,
     randomizationFactor: 0.5,
     auth: {
       agentId: identity.agentId,

@@ -53,7 +53,10 @@ export const AGENT_CAPABILITIES: readonly string[] = [
 ];
 
 export interface HubConnectionTiming {
-  /** socket.io's own reconnect after a transport drop: first delay and cap, jittered ±50 %. */
+  /**
+   * socket.io's own reconnect after a transport drop: first delay and cap, jittered ±50 %. The
+   * cap is what a fleet waits after a hub restart; jitter spreads its arrivals over that window.
+   */
   reconnectionDelayMs: number;
   reconnectionDelayMaxMs: number;
   /**
@@ -68,7 +71,7 @@ export interface HubConnectionTiming {
 
 export const DEFAULT_HUB_CONNECTION_TIMING: HubConnectionTiming = {
   reconnectionDelayMs: 1_000,
-  reconnectionDelayMaxMs: 30_000,
+  reconnectionDelayMaxMs: 10_000,
   refusedBackoff: { initialMs: 5_000, maxMs: 5 * 60_000, jitter: 0.5 },
   ackTimeoutMs: 30_000,
 };

@@ -1,4 +1,4 @@
-import { Inject, Logger } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Logger } from '@nestjs/common';
 import {
   type OnGatewayConnection,
   type OnGatewayDisconnect,
@@ -52,8 +52,11 @@ function refusal(code: ProtocolErrorCode, message: string): Error {
  * accepted, validates every message, and hands each one to a service: no rules live here.
  */
 @WebSocketGateway({ namespace: AGENT_NAMESPACE })
-export class AgentGateway implements OnGatewayInit<Namespace>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket> {
+export class AgentGateway
+  implements OnGatewayInit<Namespace>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket>, BeforeApplicationShutdown
+{
   private readonly logger = new Logger(AgentGateway.name);
+  private stopping = false;
 
   constructor(
     private readonly agents: AgentsService,
@@ -96,12 +99,12 @@ export class AgentGateway implements OnGatewayInit<Namespace>, OnGatewayConnecti
         `Agent protocol ${handshake.protocolVersion} is not compatible with this hub's protocol ${PROTOCOL_VERSION}`,
       );
     }
-    const agent = await this.agents.authenticate(handshake);
-    if (!agent) {
+    const agentId = await this.agents.authenticate(handshake);
+    if (!agentId) {
       this.logger.warn({ agentId: handshake.agentId, address: socket.handshake.address }, 'agent handshake refused');
       throw refusal(ProtocolErrorCode.Unauthorized, 'Unknown agent, revoked agent or wrong credential');
     }
-    (socket.data as AgentSocketData) = { agentId: agent.id, handshake };
+    (socket.data as AgentSocketData) = { agentId, handshake };
   }
 
   async handleConnection(socket: Socket): Promise<void> {
@@ -123,13 +126,23 @@ export class AgentGateway implements OnGatewayInit<Namespace>, OnGatewayConnecti
     };
     socket.emit(HubToAgentEvent.Welcome, welcome);
     this.logger.log({ agentId, agentVersion: handshake.agentVersion }, 'agent connected');
-    this.dispatcher.kick(agentId, true);
+    this.dispatcher.agentConnected(agentId);
+  }
+
+  /**
+   * A stopping hub leaves its agents' rows as they are: they reconnect to the next hub, which
+   * marks them online again, and any that do not come back go offline through the silence sweep.
+   * Writing each one offline here would only delay the restart by a statement per agent.
+   */
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
   }
 
   async handleDisconnect(socket: Socket): Promise<void> {
     const data = socket.data as AgentSocketData | undefined;
     if (!data?.agentId) return;
     this.connections.unregister(data.agentId, socket);
+    if (this.stopping) return;
     await this.agents.markDisconnected(data.agentId, socket.id).catch((error: Error) => this.logger.warn(error.message));
     this.logger.log({ agentId: data.agentId }, 'agent disconnected');
   }

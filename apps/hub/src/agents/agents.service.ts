@@ -6,6 +6,7 @@ import { AppError } from '../common/errors/app-error';
 import { hashesEqual, newSecret, sha256Hex } from '../common/crypto/secrets';
 import type { Page } from '../common/validation/common-schemas';
 import { EnrollmentTokensService } from '../enrollment/enrollment-tokens.service';
+import { batchLoader } from '../common/batching/batch-loader';
 import { Agent, type AgentHealthSummary, type AgentStatus } from './agent.entity';
 import { AgentConnections } from './agent-connections';
 
@@ -38,6 +39,18 @@ export interface EnrollRequest {
   /** Re-enroll this host into its existing record instead of creating another (`enroll --replace`). */
   replace?: boolean | undefined;
   previous?: { agentId: string; credential: string } | undefined;
+}
+
+type StoredCredentials = Pick<Agent, 'credentialHash' | 'pendingCredentialHash'>;
+
+interface ConnectRecord {
+  id: string;
+  connectionId: string;
+  version: string;
+  capabilities: string[];
+  hostname: string | null;
+  os: string | null;
+  arch: string | null;
 }
 
 export interface AgentIdentity {
@@ -120,7 +133,7 @@ export class AgentsService {
     return sameHost.length === 1 ? sameHost[0]! : null;
   }
 
-  private credentialMatches(agent: Agent, credential: string): boolean {
+  private credentialMatches(agent: StoredCredentials, credential: string): boolean {
     const hash = sha256Hex(credential);
     return hashesEqual(agent.credentialHash, hash) || (agent.pendingCredentialHash !== null && hashesEqual(agent.pendingCredentialHash, hash));
   }
@@ -143,35 +156,67 @@ export class AgentsService {
   }
 
   /** Checks a handshake's credential; null when unknown, revoked or wrong (the caller does not learn which). */
-  async authenticate(handshake: AgentHandshake): Promise<Agent | null> {
-    const agent = await this.em.fork().findOne(Agent, { id: handshake.agentId, revokedAt: null });
+  /** The agent's id when the handshake's credential is its current one or, during a rotation, the pending one. */
+  async authenticate(handshake: AgentHandshake): Promise<string | null> {
+    const stored = await this.credentialsLoader.load(handshake.agentId);
     // A rotation in flight accepts both: the agent may reconnect before or after it stored the new one.
-    if (!agent || !this.credentialMatches(agent, handshake.credential)) return null;
-    return agent;
+    return stored && this.credentialMatches(stored, handshake.credential) ? handshake.agentId : null;
   }
 
   /** Marks the agent online through this connection; false when it was revoked meanwhile. */
   async markConnected(agentId: string, connectionId: string, handshake: AgentHandshake): Promise<boolean> {
     const facts = handshake.facts;
-    const updated = await this.em.fork().nativeUpdate(
-      Agent,
-      { id: agentId, revokedAt: null },
-      {
-        status: 'online',
-        connectionId,
-        lastSeenAt: new Date(),
-        version: handshake.agentVersion,
-        capabilities: handshake.capabilities,
-        ...(facts ? { hostname: facts.hostname, os: facts.os, arch: facts.arch } : {}),
-      },
-    );
-    return updated === 1;
+    return this.connectLoader.load({
+      id: agentId,
+      connectionId,
+      version: handshake.agentVersion,
+      capabilities: handshake.capabilities,
+      hostname: facts?.hostname ?? null,
+      os: facts?.os ?? null,
+      arch: facts?.arch ?? null,
+    });
   }
+
+  private readonly credentialsLoader = batchLoader<string, StoredCredentials | null>(async (ids) => {
+    const rows = await this.em.fork().execute<{ id: string; credential_hash: string; pending_credential_hash: string | null }[]>(
+      `select id, credential_hash, pending_credential_hash from agents
+        where revoked_at is null and id in (select value::uuid from jsonb_array_elements_text(?::jsonb))`,
+      [JSON.stringify(ids)],
+    );
+    const byId = new Map(rows.map((row) => [row.id, { credentialHash: row.credential_hash, pendingCredentialHash: row.pending_credential_hash }]));
+    return ids.map((id) => byId.get(id) ?? null);
+  });
+
+  /** One guarded update for a burst of connects; the facts of the handshake win over older ones. */
+  private readonly connectLoader = batchLoader<ConnectRecord, boolean>(async (records) => {
+    const rows = await this.em.fork().execute<{ id: string; connection_id: string }[]>(
+      `update agents a set status = 'online', connection_id = c."connectionId", last_seen_at = now(),
+              version = c.version, capabilities = c.capabilities,
+              hostname = coalesce(c.hostname, a.hostname), os = coalesce(c.os, a.os), arch = coalesce(c.arch, a.arch)
+         from jsonb_to_recordset(?::jsonb)
+              as c(id uuid, "connectionId" text, version text, capabilities jsonb, hostname text, os text, arch text)
+        where a.id = c.id and a.revoked_at is null
+        returning a.id, a.connection_id`,
+      [JSON.stringify(records)],
+    );
+    const updated = new Set(rows.map((row) => `${row.id} ${row.connection_id}`));
+    return records.map((record) => updated.has(`${record.id} ${record.connectionId}`));
+  });
 
   /** Only the connection that set `online` may set `offline`: a late disconnect of an old socket changes nothing. */
   async markDisconnected(agentId: string, connectionId: string): Promise<void> {
-    await this.em.fork().nativeUpdate(Agent, { id: agentId, connectionId }, { status: 'offline', connectionId: null, lastSeenAt: new Date() });
+    await this.disconnectLoader.load({ id: agentId, connectionId });
   }
+
+  private readonly disconnectLoader = batchLoader<{ id: string; connectionId: string }, void>(async (records) => {
+    await this.em.fork().execute(
+      `update agents a set status = 'offline', connection_id = null, last_seen_at = now()
+         from jsonb_to_recordset(?::jsonb) as c(id uuid, "connectionId" text)
+        where a.id = c.id and a.connection_id = c."connectionId"`,
+      [JSON.stringify(records)],
+    );
+    return records.map(() => undefined);
+  });
 
   /**
    * Heartbeats are written in one statement per flush, not one per agent. The batch travels as

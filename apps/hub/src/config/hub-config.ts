@@ -25,7 +25,7 @@ const envSchema = z.object({
   HUB_JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   HUB_ADMIN_PASSWORD: optionalString.pipe(z.string().min(8, 'must be at least 8 characters').optional()),
   HUB_ACCESS_TOKEN_TTL_S: int(900, 30, 3600),
-  HUB_AGENT_HEARTBEAT_S: int(10, 1, 3600),
+  HUB_AGENT_HEARTBEAT_S: int(15, 1, 3600),
   HUB_AGENT_OFFLINE_AFTER_S: int(30, 2, 86400),
   HUB_AGENT_HEALTH_INTERVAL_S: int(15, 1, 3600),
   HUB_EXECUTION_LEASE_S: int(600, 1, 30 * 86400),

@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { ackSchema, type ExecutionAssign, type ExecutionCancel, HubToAgentEvent, parsePayload } from '@outpost/protocol';
 import { AgentConnections } from '../agents/agent-connections';
+import { batchLoader } from '../common/batching/batch-loader';
 import { Execution } from './execution.entity';
 import { statusesLeadingTo } from './execution-state';
 import { RunProgressService } from './run-progress.service';
@@ -50,6 +51,29 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
    * during a round coalesce into one more round. `resendUnstarted` also resends executions the
    * agent acked but never reported started (after a reconnect it may not have them).
    */
+  /**
+   * A (re)connected agent gets a dispatch round, with resends, only when it has something owed:
+   * queued or unstarted executions, or cancels it may have missed. Checked in batches, so a
+   * fleet reconnecting at once costs a few queries, not one per agent.
+   */
+  agentConnected(agentId: string): void {
+    this.owedLoader.load(agentId).then(
+      (owed) => owed && this.kick(agentId, true),
+      (error: Error) => this.logger.warn(`dispatch check for agent ${agentId} failed: ${error.message}`),
+    );
+  }
+
+  private readonly owedLoader = batchLoader<string, boolean>(async (agentIds) => {
+    const rows = await this.em.fork().execute<{ agent_id: string }[]>(
+      `select distinct agent_id from executions
+        where agent_id in (select value::uuid from jsonb_array_elements_text(?::jsonb))
+          and (status in ('queued', 'dispatched') or (status = 'running' and cancel_requested_at is not null))`,
+      [JSON.stringify(agentIds)],
+    );
+    const owed = new Set(rows.map((row) => row.agent_id));
+    return agentIds.map((id) => owed.has(id));
+  });
+
   kick(agentId: string, resendUnstarted = false): void {
     if (!this.connections.get(agentId)) return;
     if (this.active.has(agentId)) {
