@@ -1,7 +1,8 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Agent as Dispatcher } from 'undici';
 import { Child } from './child-process';
 import { createPostgresDatabase, type DatabaseKind } from './databases';
 import { HUB_MAIN } from './paths';
@@ -32,6 +33,8 @@ export interface HubOptions {
   /** Copy of a migrated embedded data folder, to skip the ~15 s first creation. */
   embeddedTemplate?: string;
   env?: Record<string, string>;
+  /** PEM files: the hub serves HTTPS and WSS with them, and this test client trusts that certificate. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 /** Timers shrunk so protocol bounds are reached in seconds. */
@@ -49,17 +52,26 @@ export class TestHub {
   child!: Child;
   private token: string | undefined;
   private dropDatabase: (() => Promise<void>) | undefined;
+  /** Trusts the hub's own certificate: fetch has no per-call CA option, and the system's CAs never signed it. */
+  private readonly dispatcher: Dispatcher | undefined;
 
   private constructor(
     readonly database: DatabaseKind,
     readonly dataDir: string,
     readonly port: number,
     private readonly env: NodeJS.ProcessEnv,
-  ) {}
+    tls: HubOptions['tls'],
+  ) {
+    if (tls) this.dispatcher = new Dispatcher({ connect: { ca: readFileSync(tls.certFile, 'utf8') } });
+  }
 
   static async start(options: HubOptions): Promise<TestHub> {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'outpost-hub-'));
     const env: NodeJS.ProcessEnv = { ...process.env, ...TEST_ENV, HUB_DATA_DIR: dataDir, ...options.env };
+    if (options.tls) {
+      env.HUB_TLS_CERT_FILE = options.tls.certFile;
+      env.HUB_TLS_KEY_FILE = options.tls.keyFile;
+    }
     let drop: (() => Promise<void>) | undefined;
     if (options.database === 'postgres') {
       const db = await createPostgresDatabase();
@@ -71,14 +83,14 @@ export class TestHub {
     }
     const port = await freePort();
     env.HUB_PORT = String(port);
-    const hub = new TestHub(options.database, dataDir, port, env);
+    const hub = new TestHub(options.database, dataDir, port, env, options.tls);
     hub.dropDatabase = drop;
     await hub.launch();
     return hub;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.dispatcher ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   /** Starts the hub process (again) on the same data folder and database. */
@@ -88,7 +100,7 @@ export class TestHub {
     await waitFor(
       async () => {
         if (!this.child.running) throw new Error(`hub exited: ${this.child.output.slice(-2000)}`);
-        const response = await fetch(`${this.url}/health/ready`).catch(() => null);
+        const response = await this.fetch('/health/ready').catch(() => null);
         return response?.status === 200;
       },
       { timeoutMs: 90_000, what: 'the hub to be ready' },
@@ -106,6 +118,7 @@ export class TestHub {
   async destroy(): Promise<void> {
     await this.child.stop('SIGKILL').catch(() => undefined);
     await this.dropDatabase?.().catch(() => undefined);
+    await this.dispatcher?.close();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 
@@ -126,7 +139,7 @@ export class TestHub {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${this.url}${urlPath}`, {
+    const response = await this.fetch(urlPath, {
       method,
       headers,
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
@@ -139,6 +152,10 @@ export class TestHub {
       // not JSON: keep the text
     }
     return { status: response.status, body: parsed as T, headers: response.headers, text };
+  }
+
+  private fetch(urlPath: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(`${this.url}${urlPath}`, this.dispatcher ? { ...init, dispatcher: this.dispatcher } : init);
   }
 
   /** Waits until an execution is in one of `statuses`; returns it. */
