@@ -9,6 +9,8 @@
 #                      config /etc/outpost/agent.json, data /var/lib/outpost); any other prefix keeps
 #                      everything under it: DIR/bin, DIR/etc/outpost/agent.json, DIR/var/lib/outpost
 #   --no-service       do not install the systemd service; print how to start the agent by hand
+#   --no-sandbox       install the service without systemd's sandboxing (read-only system, no
+#                      setuid), for hosts whose jobs install packages or change the system
 #   --name NAME        agent name (default: chosen by the hub)
 #   --ca-file FILE     PEM CA(s) that signed the hub's certificate, instead of the system's
 #   --pin sha256:HEX   accept only the hub certificate with this SHA-256 fingerprint
@@ -35,7 +37,7 @@ fail() {
 
 usage() {
   cat <<'EOF'
-usage: curl -fsSL <hub>/install.sh | sudo sh -s -- --token T [--prefix DIR] [--no-service]
+usage: curl -fsSL <hub>/install.sh | sudo sh -s -- --token T [--prefix DIR] [--no-service] [--no-sandbox]
          [--name NAME] [--ca-file FILE] [--pin sha256:<fingerprint>] [--replace]
 EOF
 }
@@ -132,6 +134,7 @@ main() {
   TOKEN=''
   PREFIX='/usr/local'
   NO_SERVICE=''
+  NO_SANDBOX=''
   NAME=''
   CA_FILE=''
   PIN=''
@@ -155,6 +158,7 @@ main() {
       --ca-file=*) CA_FILE=${1#*=}; shift ;;
       --pin=*) PIN=${1#*=}; shift ;;
       --no-service) NO_SERVICE=1; shift ;;
+      --no-sandbox) NO_SANDBOX=1; shift ;;
       --replace) REPLACE=1; shift ;;
       -h | --help) usage; exit 0 ;;
       *) usage >&2; fail "unknown option: $1" ;;
@@ -254,7 +258,7 @@ main() {
     say "no service installed (--no-service)"
     manual_start
   elif [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-    "$BIN" install --config "$CONFIG" --data-dir "$DATA" --binary "$BIN" </dev/null || {
+    "$BIN" install --config "$CONFIG" --data-dir "$DATA" --binary "$BIN" ${NO_SANDBOX:+--no-sandbox} </dev/null || {
       say "the service could not be installed"
       manual_start
       exit 1
