@@ -110,7 +110,7 @@ describe('Windows service (WinSW)', () => {
     extraReadWritePaths: [],
   };
 
-  it('writes the XML beside the wrapper, then installs and starts the service', async () => {
+  it('writes the XML and the .NET runtime config beside the wrapper, then installs and starts the service', async () => {
     const { host, files, calls } = fakeHost('win32', {
       existing: [wrapper],
       answers: { [`${wrapper} status`]: { exitCode: 0, output: 'NonExistent' } },
@@ -121,9 +121,11 @@ describe('Windows service (WinSW)', () => {
       'mkdir C:\\ProgramData\\Outpost\\logs 700',
       `run ${wrapper} status`,
       `write ${xml} 644`,
+      `write ${wrapper}.config 644`,
       `run ${wrapper} install`,
       `run ${wrapper} start`,
     ]);
+    expect(files.get(`${wrapper}.config`)?.content).toContain('<supportedRuntime version="v4.0" />');
     expect(files.get(xml)?.content).toContain(
       '<arguments>run --config C:\\ProgramData\\Outpost\\agent.json --data-dir C:\\ProgramData\\Outpost</arguments>',
     );

@@ -1,7 +1,14 @@
 import { win32 } from 'node:path';
 import { runArguments, ServiceError, type ServiceDefinition, type ServiceManager } from './service-definition';
 import type { ServiceHost } from './service-host';
-import { renderWinswXml, WINDOWS_SERVICE_ID, WINSW_WRAPPER_NAME, WINSW_XML_NAME } from './winsw-xml';
+import {
+  renderWinswXml,
+  WINDOWS_SERVICE_ID,
+  WINSW_RUNTIME_CONFIG,
+  WINSW_RUNTIME_CONFIG_NAME,
+  WINSW_WRAPPER_NAME,
+  WINSW_XML_NAME,
+} from './winsw-xml';
 
 /**
  * The Windows service through WinSW: install.ps1 puts the wrapper beside the agent as
@@ -13,6 +20,7 @@ export function windowsServiceManager(host: ServiceHost, executable: string): Se
   const directory = win32.dirname(executable);
   const wrapper = win32.join(directory, WINSW_WRAPPER_NAME);
   const xmlPath = win32.join(directory, WINSW_XML_NAME);
+  const runtimeConfigPath = win32.join(directory, WINSW_RUNTIME_CONFIG_NAME);
   const winsw = async (command: string, allowFailure = false): Promise<string> => {
     const result = await host.run(wrapper, [command]);
     if (result.exitCode !== 0 && !allowFailure) {
@@ -35,7 +43,10 @@ export function windowsServiceManager(host: ServiceHost, executable: string): Se
     });
 
   return {
-    render: (definition) => [{ path: xmlPath, content: xmlFor(definition) }],
+    render: (definition) => [
+      { path: xmlPath, content: xmlFor(definition) },
+      { path: runtimeConfigPath, content: WINSW_RUNTIME_CONFIG },
+    ],
 
     async install(definition) {
       requireWrapper();
@@ -47,6 +58,7 @@ export function windowsServiceManager(host: ServiceHost, executable: string): Se
         await winsw('uninstall');
       }
       await host.writeFile(xmlPath, xmlFor(definition), 0o644);
+      await host.writeFile(runtimeConfigPath, WINSW_RUNTIME_CONFIG, 0o644);
       await winsw('install');
       await winsw('start');
       return [`installed and started the Windows service ${WINDOWS_SERVICE_ID} (${xmlPath})`];

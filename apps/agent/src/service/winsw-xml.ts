@@ -9,6 +9,20 @@ export const WINDOWS_SERVICE_ID = 'outpost-agent';
 /** WinSW reads `<its own name>.xml`: the wrapper is installed as outpost-agent-service.exe. */
 export const WINSW_WRAPPER_NAME = 'outpost-agent-service.exe';
 export const WINSW_XML_NAME = 'outpost-agent-service.xml';
+export const WINSW_RUNTIME_CONFIG_NAME = `${WINSW_WRAPPER_NAME}.config`;
+
+/**
+ * WinSW 1.x is built for .NET 2.0, which a stock Windows 8 / Server 2012 or later lacks; this
+ * file beside the wrapper lets it run on the .NET 4 those systems ship.
+ */
+export const WINSW_RUNTIME_CONFIG = `<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <startup>
+    <supportedRuntime version="v2.0.50727" />
+    <supportedRuntime version="v4.0" />
+  </startup>
+</configuration>
+`;
 
 export interface WinswOptions {
   /** The agent executable (outpost-agent.exe). */

@@ -1,0 +1,95 @@
+// Idle cost of the real agent (issue 3): RSS and CPU of one connected agent doing nothing but its
+// heartbeats and health samples at the default intervals, for the single binary and for the
+// bundle on this machine's Node.
+//
+//   node scripts/bench/agent-idle.mjs [--seconds 60] [--warmup-seconds 20]
+//
+// Needs `npm run build:agent` (the binary) and `npm run build`; the hub runs on its embedded database.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const { values: args } = parseArgs({
+  options: { seconds: { type: 'string', default: '60' }, 'warmup-seconds': { type: 'string', default: '20' } },
+});
+const binary = path.join(root, 'dist/agent-binaries/outpost-agent-linux-x64');
+const bundle = path.join(root, 'dist/apps/agent/main.cjs');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(probe, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+/** CPU ticks of the process and its threads, and its resident memory. */
+function procStat(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssBytes: Number(fields[21]) * 4096 };
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'outpost-agent-idle-'));
+const port = await freePort();
+const hubUrl = `http://127.0.0.1:${port}`;
+const hub = spawn(process.execPath, [path.join(root, 'dist/apps/hub/main.js')], {
+  env: { ...process.env, HUB_PORT: String(port), HUB_HOST: '127.0.0.1', HUB_DATA_DIR: path.join(dir, 'hub'), HUB_ADMIN_PASSWORD: 'bench-admin-password', HUB_LOG_LEVEL: 'warn', HUB_LOG_FORMAT: 'json', DATABASE_URL: '' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const agents = [];
+try {
+  await until(() => fetch(`${hubUrl}/health/ready`).then((r) => r.ok, () => false), 120_000, 'the hub');
+  const login = await (await fetch(`${hubUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }),
+  })).json();
+  const auth = { authorization: `Bearer ${login.accessToken}`, 'content-type': 'application/json' };
+
+  const variants = [
+    ...(existsSync(binary) ? [{ name: 'single binary (Node 24)', command: [binary] }] : []),
+    { name: `bundle on Node ${process.versions.node}`, command: [process.execPath, bundle] },
+  ];
+  console.log(`\nAgent idle benchmark: ${args['warmup-seconds']} s warm-up, then ${args.seconds} s measured (heartbeat and health at the hub's defaults)`);
+  for (const variant of variants) {
+    const token = (await (await fetch(`${hubUrl}/api/v1/enrollment-tokens`, { method: 'POST', headers: auth, body: '{}' })).json()).token;
+    const config = path.join(dir, `${agents.length}`, 'agent.json');
+    const [command, ...prefix] = variant.command;
+    const enrolled = spawnSync(command, [...prefix, 'enroll', '--hub', hubUrl, '--token', token, '--config', config], { encoding: 'utf8' });
+    if (enrolled.status !== 0) throw new Error(`enroll failed: ${enrolled.stderr}`);
+    const agentId = JSON.parse(readFileSync(config, 'utf8')).agentId;
+    const agent = spawn(command, [...prefix, 'run', '--config', config, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    agents.push(agent);
+    await until(async () => (await (await fetch(`${hubUrl}/api/v1/agents/${agentId}`, { headers: auth })).json()).status === 'online', 30_000, 'the agent');
+    await sleep(Number(args['warmup-seconds']) * 1000);
+    const before = procStat(agent.pid);
+    const started = Date.now();
+    let peakRss = before.rssBytes;
+    while (Date.now() - started < Number(args.seconds) * 1000) {
+      await sleep(1000);
+      peakRss = Math.max(peakRss, procStat(agent.pid).rssBytes);
+    }
+    const after = procStat(agent.pid);
+    const status = readFileSync(`/proc/${agent.pid}/status`, 'utf8');
+    const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) / 1024;
+    const cpuPercent = ((after.cpuTicks - before.cpuTicks) / 100 / ((Date.now() - started) / 1000)) * 100;
+    console.log(`  ${variant.name.padEnd(26)} RSS ${(after.rssBytes / 2 ** 20).toFixed(1)} MB (peak ${(peakRss / 2 ** 20).toFixed(1)} MB, target ≤ 60 MB; anonymous ${kb('RssAnon').toFixed(1)} MB, file-backed ${kb('RssFile').toFixed(1)} MB), CPU ${cpuPercent.toFixed(2)} % of a core (target ≤ 0.5 %)`);
+  }
+} finally {
+  for (const agent of agents) agent.kill('SIGTERM');
+  hub.kill('SIGTERM');
+  await new Promise((r) => hub.once('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+}
