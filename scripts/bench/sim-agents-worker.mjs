@@ -1,13 +1,52 @@
-// One process of simulated agents for the fleet benchmark: real socket.io connections with real
-// credentials, heartbeating and sending small health samples at the intervals the hub's welcome
-// sets, as the real agent does. Reports counts to the parent over IPC.
+// One process of simulated agents for the fleet and run benchmarks: real socket.io connections
+// with real credentials, heartbeating and sending small health samples at the intervals the hub's
+// welcome sets, as the real agent does. An `execution.assign` is acked and answered at once with
+// `execution.started` and then `execution.finished` (exit 0, no output), each acked by the hub,
+// without spawning anything: only the required fields of the protocol's schemas. Reports counts
+// to the parent over IPC.
 import { readFileSync } from 'node:fs';
 import { io } from 'socket.io-client';
 
-const [identitiesFile, hubUrl, protocolVersion] = process.argv.slice(2);
+const [identitiesFile, hubUrl, protocolVersion, reportMs = '200'] = process.argv.slice(2);
 const identities = JSON.parse(readFileSync(identitiesFile, 'utf8'));
 let connected = 0;
 let connectsTotal = 0;
+let assigned = 0;
+let finished = 0;
+let refused = 0;
+let lastRefusal;
+
+const ACK_TIMEOUT_MS = 30_000;
+/** Sends a report and resends it until the hub acks it, as the real agent's outbox does. */
+async function report(socket, event, payload) {
+  for (;;) {
+    const ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload).catch(() => null);
+    if (ack?.ok === true) return;
+    if (ack) {
+      refused += 1;
+      lastRefusal = `${event}: ${JSON.stringify(ack.error)}`;
+      return;
+    }
+    if (!socket.connected) await new Promise((resolve) => socket.once('agent.welcome', resolve));
+  }
+}
+
+/** What running `true` reports: started, then succeeded with exit 0 and no output. */
+async function execute(socket, assign) {
+  const startedAt = new Date().toISOString();
+  await report(socket, 'execution.started', { executionId: assign.executionId, pid: null, startedAt });
+  await report(socket, 'execution.finished', {
+    executionId: assign.executionId,
+    status: 'succeeded',
+    exitCode: 0,
+    signal: null,
+    reason: null,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    outputChunks: 0,
+  });
+  finished += 1;
+}
 
 const sample = () => ({
   sampledAt: new Date().toISOString(),
@@ -40,6 +79,15 @@ for (const identity of identities) {
     },
   });
   let timers = [];
+  // Like the real agent: an execution id already held or run is acked again and not run twice.
+  const seen = new Set();
+  socket.on('execution.assign', (assign, ack) => {
+    if (typeof ack === 'function') ack({ ok: true });
+    if (seen.has(assign?.executionId)) return;
+    seen.add(assign.executionId);
+    assigned += 1;
+    void execute(socket, assign);
+  });
   socket.on('agent.welcome', (welcome) => {
     timers.forEach(clearInterval);
     timers = [
@@ -58,7 +106,8 @@ for (const identity of identities) {
   });
 }
 
-setInterval(() => process.send?.({ connected, connectsTotal }), 200);
+const sendCounts = () => process.send?.({ connected, connectsTotal, assigned, finished, refused, lastRefusal });
+setInterval(sendCounts, Number(reportMs));
 process.on('message', (message) => {
   if (message === 'exit') process.exit(0);
 });
