@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import type { Child } from './support/child-process';
+import { type Child, isAlive } from './support/child-process';
 import { databaseKinds } from './support/databases';
 import { enrollAgent, type EnrolledAgent, startAgent } from './support/test-agent';
 import { TestHub } from './support/test-hub';
@@ -8,15 +7,6 @@ import { waitFor } from './support/wait';
 
 const OFFLINE_AFTER_S = 2;
 const LEASE_S = 10 * OFFLINE_AFTER_S;
-
-/** Alive and not a zombie (PID 1 in some sandboxes never reaps orphans). */
-function isAlive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 describe.each(databaseKinds())('execution lifecycle on %s database', (database) => {
   let hub: TestHub;

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { waitFor } from './wait';
 
 /** A child process whose output is kept for assertions and shown when a test fails. */
@@ -58,5 +59,14 @@ export class Child {
       timeoutMs,
       what: `output matching ${String(pattern)}`,
     });
+  }
+}
+
+/** Alive and not a zombie (PID 1 in some sandboxes never reaps orphans). */
+export function isAlive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
   }
 }

@@ -35,6 +35,8 @@ export interface HubOptions {
   env?: Record<string, string>;
   /** PEM files: the hub serves HTTPS and WSS with them, and this test client trusts that certificate. */
   tls?: { certFile: string; keyFile: string };
+  /** Another hub on the same PostgreSQL database (and JWT secret): a second replica. */
+  replicaOf?: TestHub;
 }
 
 /** Timers shrunk so protocol bounds are reached in seconds. */
@@ -73,7 +75,11 @@ export class TestHub {
       env.HUB_TLS_KEY_FILE = options.tls.keyFile;
     }
     let drop: (() => Promise<void>) | undefined;
-    if (options.database === 'postgres') {
+    if (options.replicaOf) {
+      if (!options.replicaOf.env.DATABASE_URL) throw new Error('replicas share a PostgreSQL database');
+      env.DATABASE_URL = options.replicaOf.env.DATABASE_URL;
+      env.HUB_JWT_SECRET = readFileSync(path.join(options.replicaOf.dataDir, 'jwt-secret'), 'utf8').trim();
+    } else if (options.database === 'postgres') {
       const db = await createPostgresDatabase();
       env.DATABASE_URL = db.url;
       drop = db.drop;

@@ -1,19 +1,26 @@
 import type { Agent as HttpAgent } from 'node:http';
+import { join } from 'node:path';
+import { DEFAULT_OUTPUT_CAP_BYTES } from '@outpost/protocol';
 import type { AgentConfig } from './config/agent-config';
 import { HubConnection, type HubConnectionTiming } from './connection/hub-connection';
-import { DEFAULT_OUTBOX_OPTIONS, MemoryOutboxStore, Outbox, type OutboxOptions } from './connection/outbox';
+import { DEFAULT_OUTBOX_OPTIONS, Outbox, type OutboxOptions } from './connection/outbox';
 import { HealthReporter } from './health/health-reporter';
 import { HealthSampler } from './health/health-sampler';
 import { collectAgentFacts, type HostFacts } from './health/host-facts';
 import type { Logger } from './logging/logger';
 import { processTreeFor } from './runner/process-tree';
 import { Runner } from './runner/runner';
+import { ExecutionLedger } from './spool/execution-ledger';
+import { DEFAULT_SPOOL_MAX_BYTES, SpoolStore } from './spool/spool-store';
 
 export interface AgentOptions {
   config: Pick<AgentConfig, 'hubUrl' | 'agentId' | 'credential'>;
   agentVersion: string;
   facts: HostFacts;
+  /** Holds the spool (`spool/`) and temporary script files. */
   dataDir: string;
+  /** Disk the spool may take before running commands' output waits; DEFAULT_SPOOL_MAX_BYTES by default. */
+  spoolMaxBytes?: number;
   maxConcurrent: number;
   killGraceMs: number;
   logger: Logger;
@@ -36,15 +43,27 @@ const SHUTDOWN_FLUSH_MS = 5_000;
 /** The running agent: the hub connection, the runner behind it and the outbox between them. */
 export class Agent {
   readonly runner: Runner;
+  private readonly spool: SpoolStore;
+  private readonly ledger: ExecutionLedger;
   private readonly outbox: Outbox;
   private readonly connection: HubConnection;
   private readonly health: HealthReporter;
 
+  /** Opens the spool in `dataDir` (sending what an earlier run left unacked); throws if it cannot. */
   constructor(private readonly options: AgentOptions) {
     const platform = options.platform ?? process.platform;
-    this.outbox = new Outbox(new MemoryOutboxStore(), options.logger, options.outbox ?? DEFAULT_OUTBOX_OPTIONS);
+    const spoolDir = join(options.dataDir, 'spool');
+    this.spool = SpoolStore.open({
+      dir: spoolDir,
+      maxBytes: options.spoolMaxBytes ?? DEFAULT_SPOOL_MAX_BYTES,
+      logger: options.logger,
+    });
+    this.ledger = ExecutionLedger.open(join(spoolDir, 'executions.log'));
+    this.outbox = new Outbox(this.spool, options.logger, options.outbox ?? DEFAULT_OUTBOX_OPTIONS);
     this.runner = new Runner({
       report: (message) => this.outbox.enqueue(message),
+      room: () => this.outbox.room(),
+      accepted: this.ledger,
       processTree: processTreeFor(platform),
       platform,
       dataDir: options.dataDir,
@@ -63,9 +82,13 @@ export class Agent {
       protocolVersion: options.protocolVersion,
       session: {
         welcome: (welcome) => {
-          this.runner.setMaxChunkBytes(welcome.maxOutputChunkBytes);
+          this.runner.setLimits({
+            maxChunkBytes: welcome.maxOutputChunkBytes,
+            outputCapBytes: welcome.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES,
+          });
           this.health.start(welcome.healthIntervalSeconds);
         },
+        inventory: () => ({ running: this.runner.runningIds(), results: this.outbox.heldResults() }),
         disconnected: () => this.health.stop(),
         assign: (assign) => this.runner.assign(assign),
         cancel: (cancel) => this.runner.cancel(cancel.executionId),
@@ -96,5 +119,8 @@ export class Agent {
     }
     this.health.stop();
     this.connection.close();
+    // What the hub did not ack stays on disk for the next start.
+    this.spool.close();
+    this.ledger.close();
   }
 }

@@ -13,6 +13,7 @@ import { DownloadsModule } from './downloads/downloads.module';
 import { EnrollmentModule } from './enrollment/enrollment.module';
 import { ExecutionsModule } from './executions/executions.module';
 import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
 import { hubLoggerModule } from './logging/logger.module';
 
 @Module({})
@@ -30,6 +31,7 @@ export class AppModule {
         EnrollmentModule,
         AgentsModule,
         ExecutionsModule,
+        JobsModule,
         AgentGatewayModule,
         DownloadsModule,
       ],

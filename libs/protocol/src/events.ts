@@ -18,6 +18,11 @@ export const AgentToHubEvent = {
   Facts: 'agent.facts',
   /** 1.1: a health sample, every `healthIntervalSeconds`. */
   Health: 'agent.health',
+  /**
+   * 1.2: after each welcome, what the agent runs and which results it still holds, so the hub
+   * can end at once what the agent no longer has (an agent restart) instead of after the lease.
+   */
+  Inventory: 'agent.inventory',
 } as const;
 
 /** Capabilities an agent announces in its handshake; the hub uses a feature only when announced. */
@@ -25,6 +30,10 @@ export const AgentCapability = {
   Health: 'health',
   Ping: 'ping',
   CredentialRotation: 'credential-rotation',
+  /** 1.2: sends `agent.inventory` after the welcome and keeps unacked reports in a disk spool. */
+  Inventory: 'inventory',
+  /** 1.2: caps each execution's output (head and tail kept) and reports the bytes it dropped. */
+  OutputCap: 'output-cap',
 } as const;
 
 /** Codes carried by a refused handshake (`connect_error`'s `data.code`) and by negative acks. */

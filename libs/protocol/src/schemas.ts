@@ -7,6 +7,10 @@ const noNul = (max: number) =>
   z.string().max(max).refine((s) => !s.includes('\0'), 'must not contain NUL bytes');
 
 export const MAX_OUTPUT_CHUNK_BYTES = 64 * 1024;
+/** 10 MiB: enough for any log a person reads, small enough that a flood costs nothing to keep. */
+export const DEFAULT_OUTPUT_CAP_BYTES = 10 * 1024 * 1024;
+/** Below this a cap would keep too little of either end to be useful. */
+export const MIN_OUTPUT_CAP_BYTES = 1024;
 
 /** Sent by the agent in the socket.io handshake (`auth`). Identity comes only from here. */
 export const agentHandshakeSchema = z.object({
@@ -33,6 +37,11 @@ export const welcomeSchema = z.object({
   maxOutputChunkBytes: z.number().int().positive(),
   /** 1.1; absent from a 1.0 hub, when the agent samples every 15 s. */
   healthIntervalSeconds: z.number().positive().optional(),
+  /**
+   * 1.2: output kept per execution, half from its start and half from its end; the bytes between
+   * are dropped on the host and replaced by a marker. Absent from an older hub: DEFAULT_OUTPUT_CAP_BYTES.
+   */
+  outputCapBytes: z.number().int().min(MIN_OUTPUT_CAP_BYTES).optional(),
 });
 export type Welcome = z.infer<typeof welcomeSchema>;
 
@@ -96,6 +105,8 @@ export const executionOutputSchema = z.object({
     (v) => v instanceof Uint8Array && v.byteLength <= MAX_OUTPUT_CHUNK_BYTES,
     `must be binary data of at most ${MAX_OUTPUT_CHUNK_BYTES} bytes`,
   ),
+  /** 1.2: when the agent cut the chunk, which is not when the hub got it after an outage. */
+  at: isoTime.optional(),
 });
 export type ExecutionOutput = z.infer<typeof executionOutputSchema>;
 
@@ -114,6 +125,8 @@ export const executionFinishedSchema = z.object({
   finishedAt: isoTime,
   /** Number of output chunks sent (seq 0..outputChunks-1), so the hub can tell whether it has them all. */
   outputChunks: z.number().int().nonnegative(),
+  /** 1.2: bytes dropped between the kept head and tail of the output (0 when all of it was kept). */
+  outputDroppedBytes: z.number().int().nonnegative().optional(),
 });
 export type ExecutionFinished = z.infer<typeof executionFinishedSchema>;
 
@@ -160,6 +173,25 @@ export const healthSampleSchema = z.object({
   uptimeSeconds: z.number().nonnegative(),
 });
 export type HealthSample = z.infer<typeof healthSampleSchema>;
+
+/** The marker put where output was dropped, once per stream that lost bytes (1.2). */
+export function outputDroppedMarker(droppedBytes: number): string {
+  return `\n[outpost: ${droppedBytes} bytes dropped]\n`;
+}
+
+/** How many ids an inventory may list; an agent holds far fewer (its spool and `--max-concurrent` bound them). */
+export const MAX_INVENTORY_IDS = 10_000;
+
+/**
+ * 1.2, after each welcome: what this agent process runs, and the executions whose final result
+ * waits in its spool. The hub ends `lost` anything it dispatched to the agent before this
+ * connection that is in neither list: a restarted agent no longer has it.
+ */
+export const agentInventorySchema = z.object({
+  running: z.array(id).max(MAX_INVENTORY_IDS),
+  results: z.array(id).max(MAX_INVENTORY_IDS),
+});
+export type AgentInventory = z.infer<typeof agentInventorySchema>;
 
 export const pingSchema = z.object({ sentAt: isoTime });
 export type Ping = z.infer<typeof pingSchema>;

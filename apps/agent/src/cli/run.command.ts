@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Command, Option } from 'commander';
 import { Agent } from '../agent';
+import { DEFAULT_SPOOL_MAX_BYTES } from '../spool/spool-store';
 import { defaultConfigPath, readAgentConfig, writeAgentConfig } from '../config/agent-config';
 import { hubRoute } from '../connection/hub-agent';
 import { loadTlsPolicy } from '../connection/tls-policy';
@@ -15,6 +16,7 @@ export interface RunOptions {
   config?: string;
   dataDir?: string;
   maxConcurrent: number;
+  spoolMaxBytes: number;
   logLevel: LogLevel;
   killGraceSeconds: number;
   shutdownGraceSeconds: number;
@@ -24,8 +26,17 @@ export function runCommand(agentVersion: string): Command {
   return new Command('run')
     .description('connect to the hub and run what it dispatches until SIGTERM or SIGINT')
     .option('--config <file>', `config file (default ${defaultConfigPath()})`)
-    .option('--data-dir <dir>', 'directory for temporary script files (default: the config file\'s directory)')
+    .option(
+      '--data-dir <dir>',
+      'directory for the spool of unacked reports and temporary script files (default: the config file\'s directory)',
+    )
     .option('--max-concurrent <n>', 'executions run at once; more wait on the hub', parsePositiveInteger, 8)
+    .option(
+      '--spool-max-bytes <n>',
+      'disk the spool of unacked reports may use; when full, running commands\' output waits (they block on write)',
+      parsePositiveInteger,
+      DEFAULT_SPOOL_MAX_BYTES,
+    )
     .addOption(
       new Option('--log-level <level>', 'log level (JSON lines on stderr)').choices(LOG_LEVELS).default('info'),
     )
@@ -69,11 +80,12 @@ export async function runAgent(options: RunOptions, agentVersion: string): Promi
 
   const logger = createLogger(options.logLevel);
   const route = hubRoute(config.hubUrl, policy);
-  const agent = new Agent({
+  const agent = newAgent({
     config,
     agentVersion,
     facts: hostFacts(),
     dataDir,
+    spoolMaxBytes: options.spoolMaxBytes,
     maxConcurrent: options.maxConcurrent,
     killGraceMs: options.killGraceSeconds * 1_000,
     logger,
@@ -94,6 +106,7 @@ export async function runAgent(options: RunOptions, agentVersion: string): Promi
       agentVersion,
       dataDir,
       maxConcurrent: options.maxConcurrent,
+      spoolMaxBytes: options.spoolMaxBytes,
       ...(route.proxy !== undefined ? { proxy: route.proxy } : {}),
       ...(config.caFile !== undefined ? { caFile: config.caFile } : {}),
       ...(config.pin !== undefined ? { pin: config.pin } : {}),
@@ -109,6 +122,15 @@ export async function runAgent(options: RunOptions, agentVersion: string): Promi
   logger.info({ signal, graceSeconds: options.shutdownGraceSeconds }, 'shutting down');
   await agent.stop(options.shutdownGraceSeconds * 1_000);
   logger.info('stopped');
+}
+
+/** The agent opens its spool at once: a data dir it cannot use is the operator's to fix. */
+function newAgent(options: ConstructorParameters<typeof Agent>[0]): Agent {
+  try {
+    return new Agent(options);
+  } catch (error) {
+    throw new CliError(`cannot open the spool in ${options.dataDir}: ${errorMessage(error)}`);
+  }
 }
 
 /** Resolves on the first SIGTERM or SIGINT; later ones are only logged, so shutdown is never cut short. */

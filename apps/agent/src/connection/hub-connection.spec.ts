@@ -21,6 +21,8 @@ import {
 import { Server, type Socket } from 'socket.io';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../agent';
+import { ExecutionLedger } from '../spool/execution-ledger';
+import { SpoolStore } from '../spool/spool-store';
 import { captureLogger, waitFor } from '../testing/test-support';
 
 const AGENT_ID = '00000000-0000-4000-8000-0000000000a1';
@@ -40,6 +42,8 @@ interface FakeHubOptions {
   namespace?: string;
   /** Refuse every handshake with this `{code, message}` instead of accepting it. */
   refuse?: { code: string; message: string };
+  /** Announced in the welcome; PROTOCOL_VERSION by default. */
+  protocolVersion?: string;
   /** Runs for each accepted connection, after the welcome. */
   onConnection?: (socket: Socket) => void;
 }
@@ -81,7 +85,7 @@ class FakeHub {
         .timeout(5_000)
         .emitWithAck(HubToAgentEvent.Welcome, {
           agentId: AGENT_ID,
-          protocolVersion: PROTOCOL_VERSION,
+          protocolVersion: options.protocolVersion ?? PROTOCOL_VERSION,
           heartbeatIntervalSeconds: 0.2,
           maxOutputChunkBytes: MAX_OUTPUT_CHUNK_BYTES,
           ...(options.healthIntervalSeconds !== undefined ? { healthIntervalSeconds: options.healthIntervalSeconds } : {}),
@@ -231,7 +235,7 @@ describe.skipIf(process.platform === 'win32')('HubConnection against a fake hub'
       credential: CREDENTIAL,
       protocolVersion: PROTOCOL_VERSION,
       agentVersion: '9.9.9-test',
-      capabilities: ['health', 'ping', 'credential-rotation'],
+      capabilities: ['health', 'ping', 'credential-rotation', 'inventory', 'output-cap'],
       facts: { hostname: 'test-host', os: 'linux', arch: 'x64' },
     });
     await waitFor('the welcome ack', () => hub.welcomeAcks.length === 1);
@@ -356,6 +360,47 @@ describe.skipIf(process.platform === 'win32')('HubConnection against a fake hub'
     );
     expect(new Set(starts.map((r) => r.payload.pid)).size).toBe(1);
   });
+  it('after a restart sends what its spool holds, names it in its inventory, and never reruns a resent dispatch', async () => {
+    const ran = commandAssign('echo should-not-run');
+    const spool = SpoolStore.open({ dir: join(dataDir, 'spool'), maxBytes: 1 << 20, logger: captureLogger().logger });
+    const result: ExecutionFinished = {
+      executionId: ran.executionId,
+      status: 'succeeded',
+      exitCode: 0,
+      signal: null,
+      reason: null,
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      outputChunks: 0,
+      outputDroppedBytes: 0,
+    };
+    spool.add({ event: AgentToHubEvent.ExecutionFinished, payload: result });
+    spool.close();
+    const ledger = ExecutionLedger.open(join(dataDir, 'spool', 'executions.log'));
+    ledger.add(ran.executionId);
+    ledger.close();
+
+    const hub = await startHub();
+    startAgent(hub.url);
+    await waitFor('the inventory', () => hub.events(AgentToHubEvent.Inventory).length === 1);
+    expect(hub.events(AgentToHubEvent.Inventory)[0].payload).toEqual({ running: [], results: [ran.executionId] });
+    await waitFor('the spooled result', () => hub.finished(ran.executionId) !== undefined);
+    expect(hub.finished(ran.executionId)).toEqual(result);
+
+    expect(await hub.send(HubToAgentEvent.ExecutionAssign, ran)).toEqual(ACK_OK);
+    const fresh = commandAssign('echo fresh');
+    await hub.send(HubToAgentEvent.ExecutionAssign, fresh);
+    await waitFor('the fresh result', () => hub.finished(fresh.executionId) !== undefined);
+    expect(hub.of(ran.executionId, AgentToHubEvent.ExecutionStarted)).toEqual([]);
+  });
+
+  it('sends no inventory to a hub older than protocol 1.2', async () => {
+    const hub = await startHub({ protocolVersion: '1.1.0' });
+    startAgent(hub.url);
+    await waitFor('two heartbeats', () => hub.events(AgentToHubEvent.Heartbeat).length >= 2);
+    expect(hub.events(AgentToHubEvent.Inventory)).toEqual([]);
+  });
+
   it('answers a ping at once', async () => {
     const hub = await startHub();
     startAgent(hub.url);

@@ -1,6 +1,7 @@
 import type { Agent as HttpAgent } from 'node:http';
 import {
   ACK_OK,
+  ackSchema,
   AgentCapability,
   AgentToHubEvent,
   ackError,
@@ -11,11 +12,13 @@ import {
   parsePayload,
   pingSchema,
   PROTOCOL_VERSION,
+  protocolHasMinor,
   protocolMajorOf,
   ProtocolErrorCode,
   welcomeSchema,
   type Ack,
   type AgentFacts,
+  type AgentInventory,
   type AgentHandshake,
   type ExecutionAssign,
   type ExecutionCancel,
@@ -41,6 +44,8 @@ export interface HubSession {
   assign(assign: ExecutionAssign): Ack;
   cancel(cancel: ExecutionCancel): Ack;
   runningCount(): number;
+  /** What runs now and which results wait in the spool, told to the hub after each welcome. */
+  inventory(): AgentInventory;
   /** Keeps a rotated credential durably; resolves once it is stored, rejects if it could not be. */
   storeCredential(credential: string): Promise<void>;
 }
@@ -50,6 +55,8 @@ export const AGENT_CAPABILITIES: readonly string[] = [
   AgentCapability.Health,
   AgentCapability.Ping,
   AgentCapability.CredentialRotation,
+  AgentCapability.Inventory,
+  AgentCapability.OutputCap,
 ];
 
 export interface HubConnectionTiming {
@@ -110,6 +117,7 @@ interface AgentToHubEvents {
   [AgentToHubEvent.ExecutionFinished]: (payload: OutboxMessage['payload'], ack: (ack: unknown) => void) => void;
   [AgentToHubEvent.Facts]: (payload: AgentFacts, ack: (ack: unknown) => void) => void;
   [AgentToHubEvent.Health]: (payload: HealthSample, ack: (ack: unknown) => void) => void;
+  [AgentToHubEvent.Inventory]: (payload: AgentInventory, ack: (ack: unknown) => void) => void;
 }
 
 /**
@@ -233,6 +241,7 @@ export class HubConnection {
       this.refusals = 0;
       options.session.welcome(welcome);
       this.startHeartbeats(welcome.heartbeatIntervalSeconds);
+      this.sendInventory(welcome.protocolVersion);
       return ACK_OK;
     });
     this.handle(HubToAgentEvent.ExecutionAssign, executionAssignSchema, (assign) =>
@@ -264,6 +273,28 @@ export class HubConnection {
     this.socket.auth = this.auth;
     this.logger.info({ agentId: this.options.config.agentId }, 'credential rotated');
     return ACK_OK;
+  }
+
+  /**
+   * Tells the hub what this process runs and which results its spool holds, so the hub ends at
+   * once what a restarted agent no longer has. The spooled results themselves follow through the
+   * outbox. A hub older than 1.2 has no handler for it, so it is not sent there.
+   */
+  private sendInventory(hubProtocolVersion: string): void {
+    if (!protocolHasMinor(hubProtocolVersion, 2)) return;
+    const inventory = this.options.session.inventory();
+    this.socket
+      .timeout(this.timing.ackTimeoutMs)
+      .emitWithAck(AgentToHubEvent.Inventory, inventory)
+      .then(
+        (ack) => {
+          const parsed = ackSchema.safeParse(ack);
+          if (!parsed.success || !parsed.data.ok) this.logger.warn({ ack }, 'hub did not take the inventory');
+        },
+        // The hub's lease still ends what it cannot settle; the next connection tries again.
+        (error: unknown) => this.logger.warn({ error: errorMessage(error) }, 'inventory not acked'),
+      );
+    this.logger.info({ running: inventory.running.length, results: inventory.results.length }, 'inventory sent');
   }
 
   /** Every hub message is validated here, at the edge; a bad one is refused and logged, never fatal. */

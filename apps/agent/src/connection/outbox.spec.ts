@@ -1,7 +1,8 @@
 import { ACK_OK, ackError, AgentToHubEvent } from '@outpost/protocol';
 import { describe, expect, it } from 'vitest';
 import { captureLogger, waitFor } from '../testing/test-support';
-import { MemoryOutboxStore, Outbox, type OutboxMessage, type OutboxOptions } from './outbox';
+import { MemoryOutboxStore } from '../testing/memory-outbox-store';
+import { Outbox, type OutboxMessage, type OutboxOptions } from './outbox';
 
 const A = '00000000-0000-4000-8000-00000000000a';
 const B = '00000000-0000-4000-8000-00000000000b';
@@ -154,5 +155,39 @@ describe('Outbox', () => {
     const flushed = outbox.flush(5_000);
     await hub.answer(0, ACK_OK);
     expect(await flushed).toBe(true);
+  });
+
+  it('has room until its store is full, then until an ack frees some', async () => {
+    const outbox = new Outbox(new MemoryOutboxStore(2), captureLogger().logger);
+    expect(outbox.room()).toBeNull();
+    outbox.enqueue(output(A, 0));
+    outbox.enqueue(output(A, 1));
+    let roomy = false;
+    void outbox.room()!.then(() => {
+      roomy = true;
+    });
+    const hub = fakeTransport();
+    outbox.attach(hub.transport);
+    await Promise.resolve();
+    expect(roomy).toBe(false);
+    await hub.answer(0, ACK_OK);
+    await waitFor('room', () => roomy);
+    expect(outbox.room()).toBeNull();
+  });
+
+  it('names the executions whose result it still holds', async () => {
+    const outbox = new Outbox(new MemoryOutboxStore(), captureLogger().logger);
+    outbox.enqueue(output(A, 0));
+    outbox.enqueue(finished(A));
+    outbox.enqueue(started(B));
+    expect(outbox.heldResults()).toEqual([A]);
+    const hub = fakeTransport();
+    outbox.attach(hub.transport);
+    await hub.answer(0, ACK_OK);
+    await waitFor('the result to be sent', () => hub.calls.length === 3);
+    await hub.answer(1, ACK_OK);
+    expect(outbox.heldResults()).toEqual([A]);
+    await hub.answer(2, ACK_OK);
+    expect(outbox.heldResults()).toEqual([]);
   });
 });

@@ -16,40 +16,27 @@ export type OutboxMessage =
   | { event: typeof AgentToHubEvent.ExecutionOutput; payload: ExecutionOutput }
   | { event: typeof AgentToHubEvent.ExecutionFinished; payload: ExecutionFinished };
 
+/** What the outbox needs to know of a stored message without reading it back. */
+export interface OutboxEntry {
+  event: OutboxMessage['event'];
+  executionId: string;
+}
+
 /**
- * Where messages wait until the hub acknowledges them. Kept in memory for now; the disk spool,
- * which survives an agent restart, implements this same interface.
+ * Where messages wait until the hub acknowledges them: the disk spool (`spool/spool-store.ts`),
+ * which survives an agent restart.
  */
 export interface OutboxStore {
   /** Keeps `message`; ids grow in the order messages were added. */
   add(message: OutboxMessage): number;
   remove(id: number): void;
   /** Messages not yet removed, oldest first. */
-  entries(): Iterable<[number, OutboxMessage]>;
+  entries(): Iterable<[number, OutboxEntry]>;
+  /** The whole message, read back when it is sent. */
+  load(id: number): OutboxMessage;
   readonly size: number;
-}
-
-export class MemoryOutboxStore implements OutboxStore {
-  private readonly messages = new Map<number, OutboxMessage>();
-  private nextId = 0;
-
-  add(message: OutboxMessage): number {
-    const id = this.nextId++;
-    this.messages.set(id, message);
-    return id;
-  }
-
-  remove(id: number): void {
-    this.messages.delete(id);
-  }
-
-  entries(): Iterable<[number, OutboxMessage]> {
-    return this.messages.entries();
-  }
-
-  get size(): number {
-    return this.messages.size;
-  }
+  /** At its bound: output waits until acks make room; `started` and results are still taken. */
+  readonly full: boolean;
 }
 
 /** Sends one message and resolves with the hub's ack; rejects on ack timeout or disconnect. */
@@ -91,6 +78,7 @@ export class Outbox {
   private readonly retries = new Map<number, { attempts: number; notBefore: number }>();
   private retryTimer: NodeJS.Timeout | undefined;
   private drainWaiters: Array<() => void> = [];
+  private roomWaiters: Array<() => void> = [];
 
   constructor(
     private readonly store: OutboxStore,
@@ -105,6 +93,25 @@ export class Outbox {
   enqueue(message: OutboxMessage): void {
     this.store.add(message);
     this.pump();
+  }
+
+  /**
+   * Null while the store has room; otherwise resolves once acks made some. Output waits on it,
+   * so a command that floods faster than the hub takes its output is paused by its pipe instead
+   * of growing the spool without bound.
+   */
+  room(): Promise<void> | null {
+    if (!this.store.full) return null;
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Executions whose final result waits here for the hub's ack. */
+  heldResults(): string[] {
+    const ids: string[] = [];
+    for (const [, entry] of this.store.entries()) {
+      if (entry.event === AgentToHubEvent.ExecutionFinished) ids.push(entry.executionId);
+    }
+    return ids;
   }
 
   /** A connection is up: (re)send everything not yet acked, oldest first. */
@@ -148,10 +155,10 @@ export class Outbox {
     let nextRetryAt = Infinity;
     /** Executions with a message ahead in the queue: their `finished` must wait. */
     const unackedAhead = new Set<string>();
-    for (const [id, message] of this.store.entries()) {
+    for (const [id, entry] of this.store.entries()) {
       if (this.inFlight.size >= this.options.window) break;
-      const { executionId } = message.payload;
-      const blocked = message.event === AgentToHubEvent.ExecutionFinished && unackedAhead.has(executionId);
+      const { executionId } = entry;
+      const blocked = entry.event === AgentToHubEvent.ExecutionFinished && unackedAhead.has(executionId);
       unackedAhead.add(executionId);
       if (blocked || this.inFlight.has(id)) continue;
       const notBefore = this.retries.get(id)?.notBefore ?? 0;
@@ -159,7 +166,7 @@ export class Outbox {
         nextRetryAt = Math.min(nextRetryAt, notBefore);
         continue;
       }
-      this.send(transport, id, message);
+      this.send(transport, id, entry);
     }
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
@@ -171,35 +178,38 @@ export class Outbox {
     }
   }
 
-  private send(transport: OutboxTransport, id: number, message: OutboxMessage): void {
+  private send(transport: OutboxTransport, id: number, entry: OutboxEntry): void {
     const generation = this.generation;
+    let message: OutboxMessage;
+    try {
+      message = this.store.load(id);
+    } catch (error) {
+      // Unreadable now means unreadable on every retry: holding it would block its execution's result.
+      this.logger.error({ ...entry, error: errorMessage(error) }, 'cannot read a spooled message; dropped');
+      this.forget(id, generation);
+      return;
+    }
     this.inFlight.add(id);
     transport(message.event, message.payload).then(
-      (ack) => this.settle(id, message, generation, ack),
-      (error: unknown) => this.retryLater(id, message, generation, errorMessage(error)),
+      (ack) => this.settle(id, entry, generation, ack),
+      (error: unknown) => this.retryLater(id, entry, generation, errorMessage(error)),
     );
   }
 
-  private settle(id: number, message: OutboxMessage, generation: number, ack: unknown): void {
+  private settle(id: number, entry: OutboxEntry, generation: number, ack: unknown): void {
     const parsed = ackSchema.safeParse(ack);
     if (!parsed.success) {
-      this.retryLater(id, message, generation, 'malformed ack from hub');
+      this.retryLater(id, entry, generation, 'malformed ack from hub');
       return;
     }
     if (!parsed.data.ok) {
       const { code, message: hubMessage } = parsed.data.error;
       if (!PERMANENT_REFUSALS.has(code)) {
-        this.logger.warn(
-          { event: message.event, executionId: message.payload.executionId, code, hubMessage },
-          'hub could not take a message; will resend',
-        );
-        this.retryLater(id, message, generation, code);
+        this.logger.warn({ ...entry, code, hubMessage }, 'hub could not take a message; will resend');
+        this.retryLater(id, entry, generation, code);
         return;
       }
-      this.logger.warn(
-        { event: message.event, executionId: message.payload.executionId, code, hubMessage },
-        'hub refused a message; dropped',
-      );
+      this.logger.warn({ ...entry, code, hubMessage }, 'hub refused a message; dropped');
     }
     this.forget(id, generation);
   }
@@ -213,20 +223,22 @@ export class Outbox {
       this.drainWaiters = [];
       for (const waiter of waiters) waiter();
     }
+    if (this.roomWaiters.length > 0 && !this.store.full) {
+      const waiters = this.roomWaiters;
+      this.roomWaiters = [];
+      for (const waiter of waiters) waiter();
+    }
     this.pump();
   }
 
-  private retryLater(id: number, message: OutboxMessage, generation: number, why: string): void {
+  private retryLater(id: number, entry: OutboxEntry, generation: number, why: string): void {
     // A detach already returned this message to the queue; the next attach resends it.
     if (generation !== this.generation) return;
     this.inFlight.delete(id);
     const attempts = (this.retries.get(id)?.attempts ?? 0) + 1;
     const waitMs = backoffDelay(this.options.retry, attempts - 1);
     this.retries.set(id, { attempts, notBefore: Date.now() + waitMs });
-    this.logger.debug(
-      { event: message.event, executionId: message.payload.executionId, attempts, waitMs, why },
-      'message not acked; will resend',
-    );
+    this.logger.debug({ ...entry, attempts, waitMs, why }, 'message not acked; will resend');
     this.pump();
   }
 }

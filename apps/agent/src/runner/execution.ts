@@ -10,6 +10,7 @@ import { execa, type Result } from 'execa';
 import type { OutboxMessage } from '../connection/outbox';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logging/logger';
+import { OutputCap } from './output-cap';
 import { OutputChunker } from './output-chunker';
 import type { ProcessTree } from './process-tree';
 import { SecretMasker } from './secret-masker';
@@ -25,6 +26,10 @@ export interface ExecutionContext {
   dataDir: string;
   killGraceMs: number;
   maxChunkBytes: number;
+  /** Output kept per execution: head and tail, the middle dropped (see OutputCap). */
+  outputCapBytes: number;
+  /** Null while the outbox has room for output; otherwise resolves once it has. */
+  room: () => Promise<void> | null;
   coalesceMs: number;
   logger: Logger;
 }
@@ -53,12 +58,19 @@ export class Execution {
   private subprocess: Subprocess | null = null;
   private startedAt: string | null = null;
   private outputChunks = 0;
+  private outputDroppedBytes = 0;
+  /** Resolves on stop: output no longer waits for room, so a stopped command's pipes drain and it ends. */
+  private readonly stopped: Promise<void>;
+  private onStopped: () => void = () => undefined;
 
   constructor(
     private readonly assign: ExecutionAssign,
     private readonly context: ExecutionContext,
   ) {
     this.secrets = assign.secretEnv.flatMap((name) => assign.env[name] ?? []);
+    this.stopped = new Promise((resolve) => {
+      this.onStopped = resolve;
+    });
   }
 
   get id(): string {
@@ -84,6 +96,7 @@ export class Execution {
   stop(reason: StopReason): void {
     if (this.stopReason !== null || this.ended) return;
     this.stopReason = reason;
+    this.onStopped();
     const pid = this.subprocess?.pid;
     if (pid !== undefined) this.stopTree(pid);
   }
@@ -134,17 +147,22 @@ export class Execution {
       maxChunkBytes: context.maxChunkBytes,
       coalesceMs: context.coalesceMs,
       emit: (chunk) =>
-        context.report({ event: AgentToHubEvent.ExecutionOutput, payload: { executionId: this.id, ...chunk } }),
+        context.report({
+          event: AgentToHubEvent.ExecutionOutput,
+          payload: { executionId: this.id, ...chunk, at: new Date().toISOString() },
+        }),
     });
+    const cap = new OutputCap({ capBytes: context.outputCapBytes, write: (stream, data) => chunker.write(stream, data) });
     const [result] = await Promise.all([
       subprocess,
-      this.pump(subprocess.stdout, 'stdout', chunker),
-      this.pump(subprocess.stderr, 'stderr', chunker),
+      this.pump(subprocess.stdout, 'stdout', cap),
+      this.pump(subprocess.stderr, 'stderr', cap),
     ]);
     this.ended = true;
     clearTimeout(timeout);
     // A stop in progress must see the whole group gone before the result is final.
     if (this.stopping !== null) await this.stopping;
+    this.outputDroppedBytes = cap.end();
     chunker.flush();
     this.outputChunks = chunker.chunkCount;
 
@@ -155,17 +173,26 @@ export class Execution {
       : exitOutcome(exitCode, signal, result.originalMessage);
   }
 
-  /** Each stream has its own masker: a secret can be split across writes of one stream only. */
-  private async pump(stream: Readable | null, name: OutputStream, chunker: OutputChunker): Promise<void> {
+  /**
+   * Each stream has its own masker: a secret can be split across writes of one stream only.
+   * While the outbox is full the loop stops reading, so the pipe fills and the command blocks
+   * on its next write: back-pressure instead of memory. Only the head reaches the outbox; the
+   * rest goes to the cap's ring, which never needs to wait.
+   */
+  private async pump(stream: Readable | null, name: OutputStream, cap: OutputCap): Promise<void> {
     if (stream === null) return;
     const masker = new SecretMasker(this.secrets);
     try {
-      for await (const data of stream) chunker.write(name, masker.write(data as Buffer));
+      for await (const data of stream) {
+        const room = cap.passing ? this.context.room() : null;
+        if (room !== null) await Promise.race([room, this.stopped]);
+        cap.write(name, masker.write(data as Buffer));
+      }
     } catch (error) {
       // Only a stream we destroyed after a stop ends this way; the output up to here is kept.
       this.context.logger.debug({ executionId: this.id, error: errorMessage(error) }, 'output stream closed early');
     } finally {
-      chunker.write(name, masker.end());
+      cap.write(name, masker.end());
     }
   }
 
@@ -205,6 +232,7 @@ export class Execution {
       startedAt: this.startedAt,
       finishedAt: new Date().toISOString(),
       outputChunks: this.outputChunks,
+      outputDroppedBytes: this.outputDroppedBytes,
     };
     this.context.report({ event: AgentToHubEvent.ExecutionFinished, payload: finished });
     this.context.logger.info(
@@ -214,6 +242,7 @@ export class Execution {
         exitCode: finished.exitCode,
         signal: finished.signal,
         reason: finished.reason,
+        outputDroppedBytes: finished.outputDroppedBytes,
       },
       'execution finished',
     );

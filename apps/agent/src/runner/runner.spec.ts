@@ -25,6 +25,8 @@ function harness(overrides: Partial<RunnerOptions> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'outpost-runner-'));
   const runner = new Runner({
     report: (message) => reports.push(message),
+    room: () => null,
+    accepted: new Set<string>(),
     processTree: processTreeFor(process.platform),
     platform: process.platform,
     dataDir,
@@ -151,7 +153,7 @@ describe.skipIf(process.platform === 'win32')('Runner', () => {
   });
 
   it('numbers big output in chunks no larger than the limit', async () => {
-    h.runner.setMaxChunkBytes(10_000);
+    h.runner.setLimits({ maxChunkBytes: 10_000, outputCapBytes: 10 * 1024 * 1024 });
     const assign = command('head -c 100000 /dev/zero; echo done >&2; head -c 5 /dev/zero');
     h.runner.assign(assign);
     const finished = await h.finish(assign.executionId);
@@ -220,6 +222,45 @@ describe.skipIf(process.platform === 'win32')('Runner', () => {
     await h.finish(long.executionId);
     expect(h.runner.assign(refused)).toEqual({ ok: true });
     expect(await h.finish(refused.executionId)).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('keeps the head and the tail of a flood, with a marker where bytes were dropped', async () => {
+    h.runner.setLimits({ maxChunkBytes: 1_000, outputCapBytes: 2_000 });
+    const assign = command('seq 1 100000');
+    h.runner.assign(assign);
+    const finished = await h.finish(assign.executionId);
+    const all = Buffer.from(Array.from({ length: 100000 }, (_, i) => `${i + 1}\n`).join(''));
+    const dropped = all.length - 2_000;
+    expect(finished.outputDroppedBytes).toBe(dropped);
+    expect(h.text(assign.executionId)).toBe(
+      `${all.subarray(0, 1_000).toString()}\n[outpost: ${dropped} bytes dropped]\n${all.subarray(all.length - 1_000).toString()}`,
+    );
+    expect(finished.outputChunks).toBe(h.outputOf(assign.executionId).length);
+  });
+
+  it('stops reading output while there is no room for it, and goes on once there is', async () => {
+    let open: () => void = () => undefined;
+    let full = true;
+    const room = new Promise<void>((resolve) => {
+      open = () => {
+        full = false;
+        resolve();
+      };
+    });
+    await h.runner.shutdown(0);
+    rmSync(h.dataDir, { recursive: true, force: true });
+    h = harness({ room: () => (full ? room : null) });
+    // 1 MiB into a 64 KiB pipe: the command can only end once the agent reads again.
+    const assign = command('head -c 1048576 /dev/zero; echo written >&2');
+    h.runner.assign(assign);
+    await waitFor('the command to start', () => h.of(assign.executionId).length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.text(assign.executionId, 'stderr')).toBe('');
+    expect(h.runner.runningCount).toBe(1);
+    open();
+    expect(await h.finish(assign.executionId)).toMatchObject({ status: 'succeeded', outputDroppedBytes: 0 });
+    expect(h.text(assign.executionId, 'stderr')).toBe('written\n');
+    expect(h.text(assign.executionId).length).toBe(1048576);
   });
 
   it('on shutdown refuses new work, lets quick executions finish and stops the rest', async () => {

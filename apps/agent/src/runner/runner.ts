@@ -1,18 +1,30 @@
 import {
   ACK_OK,
   ackError,
+  DEFAULT_OUTPUT_CAP_BYTES,
   MAX_OUTPUT_CHUNK_BYTES,
   ProtocolErrorCode,
   type Ack,
   type ExecutionAssign,
 } from '@outpost/protocol';
 import type { OutboxMessage } from '../connection/outbox';
+import { errorMessage } from '../errors';
 import type { Logger } from '../logging/logger';
 import { Execution, type ExecutionContext } from './execution';
 import type { ProcessTree } from './process-tree';
 
+/** Execution ids this agent accepted; `add` is durable (it throws when it cannot be). */
+export interface AcceptedExecutions {
+  has(executionId: string): boolean;
+  add(executionId: string): void;
+}
+
 export interface RunnerOptions {
   report: (message: OutboxMessage) => void;
+  /** Null while reports have room; otherwise resolves once they have (output waits on it). */
+  room: () => Promise<void> | null;
+  /** Kept across restarts, so a dispatch resent after a restart never runs twice. */
+  accepted: AcceptedExecutions;
   processTree: ProcessTree;
   platform: NodeJS.Platform;
   dataDir: string;
@@ -23,22 +35,15 @@ export interface RunnerOptions {
   coalesceMs?: number;
 }
 
-/**
- * How many finished execution ids are remembered to refuse a second run of a redelivered
- * dispatch. The hub redelivers only what it has not seen acked, which is recent; the bound keeps
- * a long-lived agent's memory flat.
- */
-const REMEMBERED_FINISHED = 10_000;
-
 /** A few ms: enough to gather a burst of lines into one message, short enough to look live. */
 const DEFAULT_COALESCE_MS = 20;
 
 /** Takes dispatches, runs each at most once, within the concurrency limit, and stops them on demand. */
 export class Runner {
   private readonly running = new Map<string, { execution: Execution; done: Promise<void> }>();
-  private readonly finished = new Set<string>();
   private accepting = true;
   private maxChunkBytes = MAX_OUTPUT_CHUNK_BYTES;
+  private outputCapBytes = DEFAULT_OUTPUT_CAP_BYTES;
 
   constructor(private readonly options: RunnerOptions) {}
 
@@ -46,24 +51,37 @@ export class Runner {
     return this.running.size;
   }
 
-  /** The hub's limit from its welcome; it applies to executions started from now on. */
-  setMaxChunkBytes(bytes: number): void {
+  /** Executions running now. */
+  runningIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** The hub's limits from its welcome; they apply to executions started from now on. */
+  setLimits(limits: { maxChunkBytes: number; outputCapBytes: number }): void {
     // The wire schema refuses anything larger, whatever the hub says.
-    this.maxChunkBytes = Math.min(bytes, MAX_OUTPUT_CHUNK_BYTES);
+    this.maxChunkBytes = Math.min(limits.maxChunkBytes, MAX_OUTPUT_CHUNK_BYTES);
+    this.outputCapBytes = limits.outputCapBytes;
   }
 
   assign(assign: ExecutionAssign): Ack {
     const { executionId } = assign;
-    // A redelivery of something this agent runs or ran: the hub missed our ack. Never run it twice.
-    if (this.running.has(executionId) || this.finished.has(executionId)) return ACK_OK;
+    // A redelivery of something this agent (or its previous process) runs or ran: the hub
+    // missed our ack or our restart. Never run it twice.
+    if (this.running.has(executionId) || this.options.accepted.has(executionId)) return ACK_OK;
     if (!this.accepting) return ackError(ProtocolErrorCode.Conflict, 'agent is shutting down');
     if (this.running.size >= this.options.maxConcurrent) {
       return ackError(ProtocolErrorCode.Conflict, 'agent at capacity');
     }
+    try {
+      this.options.accepted.add(executionId);
+    } catch (error) {
+      // Running it unrecorded could run it twice after a restart; the hub keeps it queued instead.
+      this.options.logger.error({ executionId, error: errorMessage(error) }, 'cannot record an accepted execution');
+      return ackError(ProtocolErrorCode.Internal, 'agent cannot record the execution on disk');
+    }
     const execution = new Execution(assign, this.executionContext());
     const done = execution.run().finally(() => {
       this.running.delete(executionId);
-      this.remember(executionId);
     });
     this.running.set(executionId, { execution, done });
     return ACK_OK;
@@ -76,7 +94,7 @@ export class Runner {
       return ACK_OK;
     }
     // Already over: its result is on the way, so the cancel has nothing left to do.
-    if (this.finished.has(executionId)) return ACK_OK;
+    if (this.options.accepted.has(executionId)) return ACK_OK;
     return ackError(ProtocolErrorCode.NotFound, 'no such execution on this agent');
   }
 
@@ -113,16 +131,10 @@ export class Runner {
       dataDir: options.dataDir,
       killGraceMs: options.killGraceMs,
       maxChunkBytes: this.maxChunkBytes,
+      outputCapBytes: this.outputCapBytes,
+      room: options.room,
       coalesceMs: options.coalesceMs ?? DEFAULT_COALESCE_MS,
       logger: options.logger,
     };
-  }
-
-  private remember(executionId: string): void {
-    this.finished.add(executionId);
-    // Sets iterate in insertion order: the first one is the oldest.
-    if (this.finished.size > REMEMBERED_FINISHED) {
-      this.finished.delete(this.finished.values().next().value as string);
-    }
   }
 }

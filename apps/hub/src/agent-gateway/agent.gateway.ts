@@ -12,6 +12,7 @@ import {
   type AgentHandshake,
   agentFactsSchema,
   agentHandshakeSchema,
+  agentInventorySchema,
   AgentToHubEvent,
   healthSampleSchema,
   ACK_OK,
@@ -35,12 +36,15 @@ import { AgentPresenceService } from '../agents/agent-presence.service';
 import { AgentsService } from '../agents/agents.service';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { ExecutionDispatcher } from '../executions/execution-dispatcher';
+import { ExecutionReconciler } from '../executions/execution-reconciler.service';
 import { ExecutionsService } from '../executions/executions.service';
 import { HealthSamplesService } from '../health-samples/health-samples.service';
 
 interface AgentSocketData {
   agentId: string;
   handshake: AgentHandshake;
+  /** Dispatches older than this connection are what an inventory on it can vouch for. */
+  connectedAt: Date;
 }
 
 function refusal(code: ProtocolErrorCode, message: string): Error {
@@ -63,6 +67,7 @@ export class AgentGateway
     private readonly connections: AgentConnections,
     private readonly presence: AgentPresenceService,
     private readonly executions: ExecutionsService,
+    private readonly reconciler: ExecutionReconciler,
     private readonly dispatcher: ExecutionDispatcher,
     private readonly health: HealthSamplesService,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
@@ -104,15 +109,15 @@ export class AgentGateway
       this.logger.warn({ agentId: handshake.agentId, address: socket.handshake.address }, 'agent handshake refused');
       throw refusal(ProtocolErrorCode.Unauthorized, 'Unknown agent, revoked agent or wrong credential');
     }
-    (socket.data as AgentSocketData) = { agentId, handshake };
+    (socket.data as AgentSocketData) = { agentId, handshake, connectedAt: new Date() };
   }
 
   async handleConnection(socket: Socket): Promise<void> {
-    const { agentId, handshake } = socket.data as AgentSocketData;
+    const { agentId, handshake, connectedAt } = socket.data as AgentSocketData;
     // Register before the guarded update: a revoke racing this connection either sees the
     // socket and cuts it, or has already revoked the row and the update below fails.
     this.connections.register(agentId, socket);
-    this.bindEvents(socket, agentId);
+    this.bindEvents(socket, agentId, connectedAt);
     if (!(await this.agents.markConnected(agentId, socket.id, handshake))) {
       this.connections.disconnect(agentId);
       return;
@@ -123,6 +128,7 @@ export class AgentGateway
       heartbeatIntervalSeconds: this.config.agentHeartbeatSeconds,
       maxOutputChunkBytes: MAX_OUTPUT_CHUNK_BYTES,
       healthIntervalSeconds: this.config.agentHealthIntervalSeconds,
+      outputCapBytes: this.config.outputCapBytes,
     };
     socket.emit(HubToAgentEvent.Welcome, welcome);
     this.logger.log({ agentId, agentVersion: handshake.agentVersion }, 'agent connected');
@@ -147,7 +153,7 @@ export class AgentGateway
     this.logger.log({ agentId: data.agentId }, 'agent disconnected');
   }
 
-  private bindEvents(socket: Socket, agentId: string): void {
+  private bindEvents(socket: Socket, agentId: string, connectedAt: Date): void {
     socket.on(AgentToHubEvent.Heartbeat, (payload: unknown, ack?: unknown) => {
       const parsed = parsePayload(heartbeatSchema, payload);
       if (parsed.ok) this.presence.heartbeat(agentId, socket.id);
@@ -169,6 +175,9 @@ export class AgentGateway
     );
     this.handle(socket, agentId, AgentToHubEvent.ExecutionFinished, executionFinishedSchema, (p) =>
       this.executions.reportFinished(agentId, p),
+    );
+    this.handle(socket, agentId, AgentToHubEvent.Inventory, agentInventorySchema, (inventory) =>
+      this.reconciler.reconcile(agentId, inventory, connectedAt),
     );
   }
 

@@ -30,11 +30,20 @@ export const ACCESS_POLICY: Readonly<Record<string, Access>> = {
   'POST /api/v1/runs': 'operator',
   'GET /api/v1/runs': 'viewer',
   'POST /api/v1/runs/:id/cancel': 'operator',
+  'POST /api/v1/runs/:id/rerun': 'operator',
+  'GET /api/v1/jobs': 'viewer',
+  'GET /api/v1/jobs/:id': 'viewer',
+  'POST /api/v1/jobs': 'operator',
+  'PUT /api/v1/jobs/:id': 'operator',
+  'PATCH /api/v1/jobs/:id': 'operator',
+  'DELETE /api/v1/jobs/:id': 'operator',
+  'POST /api/v1/jobs/:id/run': 'operator',
   'GET /api/v1/executions': 'viewer',
   'POST /api/v1/executions/:id/cancel': 'operator',
   'GET /api/v1/runs/:id': 'viewer',
   'GET /api/v1/executions/:id': 'viewer',
   'GET /api/v1/executions/:id/output': 'viewer',
+  'GET /api/v1/executions/:id/stream': 'viewer',
 };
 
 export function roleSatisfies(role: Role, required: Role): boolean {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import path from 'node:path';
+import { DEFAULT_OUTPUT_CAP_BYTES, MIN_OUTPUT_CAP_BYTES } from '@outpost/protocol';
 
 /** Integer environment value with bounds; empty means "use the default". */
 const int = (def: number, min: number, max: number) =>
@@ -30,7 +31,13 @@ const envSchema = z.object({
   HUB_AGENT_HEALTH_INTERVAL_S: int(15, 1, 3600),
   HUB_EXECUTION_LEASE_S: int(600, 1, 30 * 86400),
   HUB_DELIVERY_TIMEOUT_S: int(3600, 1, 30 * 86400),
+  HUB_OUTPUT_CAP_BYTES: int(DEFAULT_OUTPUT_CAP_BYTES, MIN_OUTPUT_CAP_BYTES, 1024 * 1024 * 1024),
   HUB_HEALTH_RETENTION_DAYS: int(7, 1, 3650),
+  // Fractions allowed (0.001 days ≈ 86 s), so tests can watch the pruning happen.
+  HUB_RUN_RETENTION_DAYS: z.preprocess(
+    (v) => (v === undefined || v === '' ? 30 : Number(v)),
+    z.number({ error: 'must be a number' }).positive('must be more than 0').max(36500),
+  ),
   HUB_TLS_CERT_FILE: optionalString,
   HUB_TLS_KEY_FILE: optionalString,
   HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
@@ -54,6 +61,9 @@ export interface HubConfig {
   executionLeaseSeconds: number;
   /** Default time a queued execution may wait for its agent before it is `expired`. */
   deliveryTimeoutSeconds: number;
+  /** Output kept per execution (head and tail), told to agents in the welcome. */
+  outputCapBytes: number;
+  runRetentionDays: number;
   healthRetentionDays: number;
   /** PEM files: when both are set the hub serves HTTPS and WSS itself. */
   tls: { certFile: string; keyFile: string } | undefined;
@@ -104,7 +114,9 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     agentHealthIntervalSeconds: e.HUB_AGENT_HEALTH_INTERVAL_S,
     executionLeaseSeconds: e.HUB_EXECUTION_LEASE_S,
     deliveryTimeoutSeconds: e.HUB_DELIVERY_TIMEOUT_S,
+    outputCapBytes: e.HUB_OUTPUT_CAP_BYTES,
     healthRetentionDays: e.HUB_HEALTH_RETENTION_DAYS,
+    runRetentionDays: e.HUB_RUN_RETENTION_DAYS,
     tls: e.HUB_TLS_CERT_FILE && e.HUB_TLS_KEY_FILE ? { certFile: path.resolve(e.HUB_TLS_CERT_FILE), keyFile: path.resolve(e.HUB_TLS_KEY_FILE) } : undefined,
     logLevel: e.HUB_LOG_LEVEL,
     logFormat: e.HUB_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),

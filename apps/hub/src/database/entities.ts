@@ -4,5 +4,6 @@ import { Agent } from '../agents/agent.entity';
 import { Run } from '../executions/run.entity';
 import { Execution } from '../executions/execution.entity';
 import { ExecutionOutputChunk } from '../executions/execution-output.entity';
+import { Job } from '../jobs/job.entity';
 
-export const ENTITIES = [User, EnrollmentToken, Agent, Run, Execution, ExecutionOutputChunk];
+export const ENTITIES = [User, EnrollmentToken, Agent, Run, Execution, ExecutionOutputChunk, Job];

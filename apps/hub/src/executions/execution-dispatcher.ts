@@ -3,11 +3,11 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { ackSchema, type ExecutionAssign, type ExecutionCancel, HubToAgentEvent, parsePayload } from '@outpost/protocol';
 import { AgentConnections } from '../agents/agent-connections';
+import { HubSignalsService } from '../cluster/hub-signals.service';
 import { batchLoader } from '../common/batching/batch-loader';
 import { Execution } from './execution.entity';
 import { statusesLeadingTo } from './execution-state';
-import { RunProgressService } from './run-progress.service';
-import type { Run } from './run.entity';
+import { markRunRunning, type Run } from './run.entity';
 
 /** An agent that does not ack a dispatch within this time keeps it queued; it is sent again later. */
 const ASSIGN_ACK_TIMEOUT_MS = 10_000;
@@ -38,19 +38,47 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
   constructor(
     private readonly em: EntityManager,
     private readonly connections: AgentConnections,
-    private readonly runs: RunProgressService,
     private readonly scheduler: SchedulerRegistry,
+    private readonly signals: HubSignalsService,
   ) {}
 
   onApplicationBootstrap(): void {
     this.scheduler.addInterval('redispatch', setInterval(() => void this.redispatchAll(), REDISPATCH_INTERVAL_MS));
+    this.signals.onSignal((signal) => {
+      const work = signal.kind === 'dispatch' ? this.dispatchHeldAgents(signal.runId) : this.cancelOnHeldAgents(signal.executionIds);
+      work.catch((error: Error) => this.logger.warn(`acting on a hub signal failed: ${error.message}`));
+    });
   }
 
   /**
-   * Asks for a dispatch round for one agent; rounds for the same agent never overlap, and kicks
-   * during a round coalesce into one more round. `resendUnstarted` also resends executions the
-   * agent acked but never reported started (after a reconnect it may not have them).
+   * Executions of this run are queued for these agents: the ones connected here get a round now;
+   * for the others, the hubs that hold them are told (several hubs share one database).
    */
+  wake(runId: string, agentIds: Iterable<string>): void {
+    let elsewhere = false;
+    for (const agentId of new Set(agentIds)) {
+      if (this.connections.get(agentId)) this.kick(agentId);
+      else elsewhere = true;
+    }
+    if (elsewhere) {
+      this.signals.dispatchQueued(runId).catch((error: Error) => this.logger.warn(`dispatch signal failed: ${error.message}`));
+    }
+  }
+
+  private async dispatchHeldAgents(runId: string): Promise<void> {
+    const rows = await this.em
+      .fork()
+      .execute<{ agent_id: string }[]>(`select distinct agent_id from executions where run_id = ? and status = 'queued'`, [runId]);
+    for (const row of rows) this.kick(row.agent_id);
+  }
+
+  private async cancelOnHeldAgents(executionIds: string[]): Promise<void> {
+    const rows = await this.em
+      .fork()
+      .find(Execution, { id: { $in: executionIds }, status: { $in: ['dispatched', 'running'] } }, { fields: ['id', 'agentId'] });
+    for (const row of rows) if (this.connections.get(row.agentId)) await this.sendCancel(row.agentId, row.id);
+  }
+
   /**
    * A (re)connected agent gets a dispatch round, with resends, only when it has something owed:
    * queued or unstarted executions, or cancels it may have missed. Checked in batches, so a
@@ -74,6 +102,11 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
     return agentIds.map((id) => owed.has(id));
   });
 
+  /**
+   * Asks for a dispatch round for one agent; rounds for the same agent never overlap, and kicks
+   * during a round coalesce into one more round. `resendUnstarted` also resends executions the
+   * agent acked but never reported started (after a reconnect it may not have them).
+   */
   kick(agentId: string, resendUnstarted = false): void {
     if (!this.connections.get(agentId)) return;
     if (this.active.has(agentId)) {
@@ -119,14 +152,23 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
           { id: row.id, status: { $in: statusesLeadingTo('dispatch_acked', 'dispatched') } },
           { status: 'dispatched', dispatchedAt: new Date() },
         );
-      if (acked === 1) await this.runs.markRunning(row.run_id);
+      // Not through RunProgressService: that service wakes this dispatcher, and must not depend back on it.
+      if (acked === 1) await markRunRunning(this.em.fork(), row.run_id);
     }
     if (rows.length === BATCH) this.again.set(agentId, this.again.get(agentId) ?? false);
     if (resendUnstarted) await this.resendCancels(agentId);
   }
 
-  /** Asks the agent to stop an execution it holds; a lost message is resent when the agent reconnects. */
-  async sendCancel(agentId: string, executionId: string): Promise<boolean> {
+  /**
+   * Asks the agent to stop an execution it holds, through whichever hub holds its socket; a lost
+   * message is resent when the agent reconnects.
+   */
+  async requestCancel(agentId: string, executionId: string): Promise<void> {
+    if (this.connections.get(agentId)) await this.sendCancel(agentId, executionId);
+    else await this.signals.cancel([executionId]);
+  }
+
+  private async sendCancel(agentId: string, executionId: string): Promise<boolean> {
     const socket = this.connections.get(agentId);
     if (!socket) return false;
     const payload: ExecutionCancel = { executionId, reason: 'canceled' };

@@ -10,13 +10,14 @@ import {
 
 // Every state × event pair, written out: a change to the machine must change this table.
 const EXPECTED: Record<ExecutionEvent, Partial<Record<ExecutionStatus, ExecutionStatus>>> = {
+  released: { pending: 'queued' },
   dispatch_acked: { queued: 'dispatched' },
   started: { queued: 'running', dispatched: 'running' },
   result_succeeded: { queued: 'succeeded', dispatched: 'succeeded', running: 'succeeded', lost: 'succeeded' },
   result_failed: { queued: 'failed', dispatched: 'failed', running: 'failed', lost: 'failed' },
   result_timed_out: { queued: 'timed_out', dispatched: 'timed_out', running: 'timed_out', lost: 'timed_out' },
   result_canceled: { queued: 'canceled', dispatched: 'canceled', running: 'canceled' },
-  cancel_undelivered: { queued: 'canceled' },
+  cancel_undelivered: { pending: 'canceled', queued: 'canceled' },
   delivery_expired: { queued: 'expired' },
   agent_lost: { dispatched: 'lost', running: 'lost' },
 };

@@ -4,6 +4,7 @@
  * message changes nothing and no state goes backwards.
  */
 export const EXECUTION_STATUSES = [
+  'pending',
   'queued',
   'dispatched',
   'running',
@@ -26,6 +27,7 @@ export const FINAL_EXECUTION_STATUSES: readonly ExecutionStatus[] = [
 ];
 
 export type ExecutionEvent =
+  | 'released'
   | 'dispatch_acked'
   | 'started'
   | 'result_succeeded'
@@ -37,6 +39,8 @@ export type ExecutionEvent =
   | 'agent_lost';
 
 const TRANSITIONS: Record<ExecutionEvent, Partial<Record<ExecutionStatus, ExecutionStatus>>> = {
+  // `pending` waits for its run to release it (a concurrency slot, a retry's backoff); only `queued` is delivered.
+  released: { pending: 'queued' },
   dispatch_acked: { queued: 'dispatched' },
   // The agent's `started` may overtake the hub's write of its own dispatch ack.
   started: { queued: 'running', dispatched: 'running' },
@@ -46,7 +50,7 @@ const TRANSITIONS: Record<ExecutionEvent, Partial<Record<ExecutionStatus, Execut
   result_timed_out: { queued: 'timed_out', dispatched: 'timed_out', running: 'timed_out', lost: 'timed_out' },
   result_canceled: { queued: 'canceled', dispatched: 'canceled', running: 'canceled' },
   // A cancel of something the agent never received ends it at once; otherwise the agent reports it.
-  cancel_undelivered: { queued: 'canceled' },
+  cancel_undelivered: { pending: 'canceled', queued: 'canceled' },
   delivery_expired: { queued: 'expired' },
   agent_lost: { dispatched: 'lost', running: 'lost' },
 };

@@ -1,6 +1,6 @@
-import type { ExecutionSpec } from '@outpost/protocol';
 import type { Execution } from './execution.entity';
-import type { Run, StoredEnvValue } from './run.entity';
+import { specFields } from './run-request.schema';
+import type { Run, RunDefinition, StoredEnvValue } from './run.entity';
 
 export interface ExecutionView {
   id: string;
@@ -18,6 +18,8 @@ export interface ExecutionView {
   durationMs: number | null;
   cancelRequestedAt: string | null;
   cancelRequestedBy: string | null;
+  outputTruncated: boolean;
+  outputDroppedBytes: number;
 }
 
 export function toExecutionView(e: Execution): ExecutionView {
@@ -37,6 +39,8 @@ export function toExecutionView(e: Execution): ExecutionView {
     durationMs: e.startedAt && e.finishedAt ? e.finishedAt.getTime() - e.startedAt.getTime() : null,
     cancelRequestedAt: e.cancelRequestedAt?.toISOString() ?? null,
     cancelRequestedBy: e.cancelRequestedBy,
+    outputTruncated: e.outputTruncated,
+    outputDroppedBytes: e.outputDroppedBytes,
   };
 }
 
@@ -45,15 +49,20 @@ function publicEnv(env: Record<string, StoredEnvValue>): Record<string, string |
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.secret ? { secret: true as const } : v.value]));
 }
 
-function specFields(spec: ExecutionSpec): Record<string, unknown> {
-  switch (spec.kind) {
-    case 'command':
-      return { command: spec.command };
-    case 'argv':
-      return { argv: spec.argv };
-    case 'script':
-      return { script: spec.script, shell: spec.shell };
-  }
+/** The fields of a definition as the API shows them, shaped like the request that sets them. */
+export function definitionView(definition: RunDefinition) {
+  return {
+    ...specFields(definition.spec),
+    env: publicEnv(definition.env),
+    cwd: definition.cwd,
+    timeoutSeconds: definition.timeoutSeconds,
+    deliveryTimeoutSeconds: definition.deliveryTimeoutSeconds,
+    target: definition.target,
+    concurrency: definition.concurrency,
+    maxFailures: definition.maxFailures,
+    retries: definition.retries,
+    retryLost: definition.retryLost,
+  };
 }
 
 export function toRunSummary(run: Run) {
@@ -61,19 +70,17 @@ export function toRunSummary(run: Run) {
     id: run.id,
     status: run.status,
     trigger: run.trigger,
-    ...specFields(run.spec),
-    env: publicEnv(run.env),
-    cwd: run.cwd,
-    timeoutSeconds: run.timeoutSeconds,
-    target: run.target,
+    jobId: run.jobId,
+    rerunOf: run.rerunOf,
     requestedBy: run.requestedBy,
-    deliveryTimeoutSeconds: run.deliveryTimeoutSeconds,
+    ...definitionView(run),
     canceledBy: run.canceledBy,
     createdAt: run.createdAt.toISOString(),
     finishedAt: run.finishedAt?.toISOString() ?? null,
   };
 }
 
+/** A run with every attempt on every target. */
 export function toRunView(run: Run, executions: Execution[]) {
   return { ...toRunSummary(run), executions: executions.map(toExecutionView) };
 }

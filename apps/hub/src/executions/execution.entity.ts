@@ -1,4 +1,4 @@
-import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { BigIntType, Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import type { ExecutionStatus } from './execution-state';
 
@@ -13,6 +13,8 @@ export class Execution {
     | 'signal'
     | 'pid'
     | 'outputChunks'
+    | 'outputTruncated'
+    | 'outputDroppedBytes'
     | 'createdAt'
     | 'dispatchedAt'
     | 'startedAt'
@@ -52,6 +54,14 @@ export class Execution {
   /** How many output chunks the agent says it sent; known once the execution finished. */
   @Property({ type: 'integer', nullable: true })
   outputChunks: number | null = null;
+
+  /** The agent's output cap dropped bytes between the head and the tail it kept. */
+  @Property({ type: 'boolean' })
+  outputTruncated: boolean = false;
+
+  /** How many: the stored output has a marker in their place. A number: a cap is far below 2^53. */
+  @Property({ type: new BigIntType('number') })
+  outputDroppedBytes: number = 0;
 
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();

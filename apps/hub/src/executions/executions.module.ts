@@ -1,17 +1,36 @@
 import { Module } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
+import { ClusterModule } from '../cluster/cluster.module';
 import { ExecutionDispatcher } from './execution-dispatcher';
 import { ExecutionLifecycleService } from './execution-lifecycle.service';
+import { ExecutionOutputService } from './execution-output.service';
+import { ExecutionReconciler } from './execution-reconciler.service';
 import { ExecutionsController } from './executions.controller';
 import { ExecutionsService } from './executions.service';
+import { OutputEvents } from './output-events';
+import { OutputStreamService } from './output-stream.service';
 import { RunProgressService } from './run-progress.service';
+import { RunRetentionService } from './run-retention.service';
+import { RunTargetsService } from './run-targets.service';
 import { RunsController } from './runs.controller';
 import { RunsService } from './runs.service';
 
 @Module({
-  imports: [AgentsModule],
+  imports: [AgentsModule, ClusterModule],
   controllers: [RunsController, ExecutionsController],
-  providers: [RunsService, ExecutionsService, ExecutionDispatcher, RunProgressService, ExecutionLifecycleService],
-  exports: [ExecutionsService, ExecutionDispatcher],
+  providers: [
+    RunsService,
+    RunTargetsService,
+    ExecutionsService,
+    ExecutionDispatcher,
+    RunProgressService,
+    RunRetentionService,
+    ExecutionLifecycleService,
+    ExecutionOutputService,
+    OutputStreamService,
+    OutputEvents,
+    ExecutionReconciler,
+  ],
+  exports: [ExecutionsService, ExecutionDispatcher, ExecutionReconciler, RunsService],
 })
 export class ExecutionsModule {}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from '@mikro-orm/postgresql';
+import { EntityManager, raw } from '@mikro-orm/postgresql';
 import {
   type Ack,
   ACK_OK,
@@ -14,10 +14,8 @@ import { Execution } from './execution.entity';
 import { type ExecutionEvent, type ExecutionStatus, isFinalExecutionStatus, statusesLeadingTo } from './execution-state';
 import { type ExecutionView, toExecutionView } from './execution-views';
 import { ExecutionDispatcher } from './execution-dispatcher';
-import { ExecutionOutputChunk } from './execution-output.entity';
+import { OutputEvents } from './output-events';
 import { RunProgressService } from './run-progress.service';
-
-export type OutputSelection = 'stdout' | 'stderr' | 'combined';
 
 export const EXECUTION_SORT_FIELDS = ['createdAt', 'startedAt', 'finishedAt'] as const;
 
@@ -29,6 +27,7 @@ export interface ExecutionListQuery {
   status?: ExecutionStatus[] | undefined;
   agentId?: string | undefined;
   runId?: string | undefined;
+  jobId?: string | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
 }
@@ -50,6 +49,7 @@ export class ExecutionsService {
     private readonly em: EntityManager,
     private readonly runs: RunProgressService,
     private readonly dispatcher: ExecutionDispatcher,
+    private readonly outputEvents: OutputEvents,
   ) {}
 
   async get(id: string) {
@@ -63,6 +63,7 @@ export class ExecutionsService {
       ...(query.status ? { status: { $in: query.status } } : {}),
       ...(query.agentId ? { agentId: query.agentId } : {}),
       ...(query.runId ? { runId: query.runId } : {}),
+      ...(query.jobId ? { [raw((alias) => `${alias}.run_id in (select id from runs where job_id = ?)`, [query.jobId])]: [] } : {}),
       ...(query.from || query.to ? { createdAt: { ...(query.from ? { $gte: query.from } : {}), ...(query.to ? { $lte: query.to } : {}) } } : {}),
     };
     const [rows, total] = await this.em.fork().findAndCount(Execution, where, {
@@ -107,19 +108,7 @@ export class ExecutionsService {
       { id: execution.id, status: { $in: ['dispatched', 'running'] }, cancelRequestedAt: null },
       { cancelRequestedAt: now, cancelRequestedBy: userId },
     );
-    await this.dispatcher.sendCancel(execution.agentId, execution.id);
-  }
-
-  /** The stored output in order, as bytes: one stream or both interleaved as they were produced. */
-  async output(id: string, selection: OutputSelection): Promise<Buffer> {
-    const em = this.em.fork();
-    if ((await em.count(Execution, { id })) === 0) throw AppError.notFound('Execution', id);
-    const chunks = await em.find(
-      ExecutionOutputChunk,
-      { executionId: id, ...(selection === 'combined' ? {} : { stream: selection }) },
-      { orderBy: { seq: 'asc' }, fields: ['data'] },
-    );
-    return Buffer.concat(chunks.map((c) => c.data));
+    await this.dispatcher.requestCancel(execution.agentId, execution.id);
   }
 
   async reportStarted(agentId: string, report: ExecutionStarted): Promise<Ack> {
@@ -130,7 +119,10 @@ export class ExecutionsService {
       { id: execution.id, agentId, status: { $in: statusesLeadingTo('started', 'running') } },
       { status: 'running', pid: report.pid, startedAt: new Date(report.startedAt) },
     );
-    if (updated === 1) await this.runs.markRunning(execution.runId);
+    if (updated === 1) {
+      this.outputEvents.notify(execution.id);
+      await this.runs.markRunning(execution.runId);
+    }
     return ACK_OK;
   }
 
@@ -140,9 +132,10 @@ export class ExecutionsService {
     if (!execution) return notYours(chunk.executionId);
     await this.em.fork().execute(
       `insert into execution_output (execution_id, seq, stream, "offset", data, created_at)
-       values (?, ?, ?, ?, ?, now()) on conflict (execution_id, seq) do nothing`,
-      [chunk.executionId, chunk.seq, chunk.stream, chunk.offset, Buffer.from(chunk.data)],
+       values (?, ?, ?, ?, ?, coalesce(?::timestamptz, now())) on conflict (execution_id, seq) do nothing`,
+      [chunk.executionId, chunk.seq, chunk.stream, chunk.offset, Buffer.from(chunk.data), chunk.at ?? null],
     );
+    this.outputEvents.notify(chunk.executionId);
     return ACK_OK;
   }
 
@@ -168,8 +161,11 @@ export class ExecutionsService {
         startedAt: execution.startedAt ?? (result.startedAt ? new Date(result.startedAt) : null),
         finishedAt: new Date(result.finishedAt),
         outputChunks: result.outputChunks,
+        outputTruncated: (result.outputDroppedBytes ?? 0) > 0,
+        outputDroppedBytes: result.outputDroppedBytes ?? 0,
       },
     );
+    if (updated === 1) this.outputEvents.notify(execution.id);
     if (updated === 1) await this.runs.settle(execution.runId);
     // A slot on the agent is free again: whatever waits for it can go.
     this.dispatcher.kick(agentId);

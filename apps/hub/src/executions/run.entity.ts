@@ -1,6 +1,8 @@
 import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ExecutionSpec } from '@outpost/protocol';
+import type { RunTarget } from './run-request.schema';
 
 export type RunStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'canceled';
 export type RunTrigger = 'manual' | 'schedule' | 'rerun';
@@ -11,8 +13,27 @@ export interface StoredEnvValue {
   secret: boolean;
 }
 
+export interface RetryPolicy {
+  max: number;
+  backoffSeconds: number;
+}
+
+/** What to run, where and how: a saved job holds one, and every run keeps its own copy. */
+export interface RunDefinition {
+  spec: ExecutionSpec;
+  env: Record<string, StoredEnvValue>;
+  cwd: string | null;
+  timeoutSeconds: number | null;
+  deliveryTimeoutSeconds: number | null;
+  target: RunTarget;
+  concurrency: number | null;
+  maxFailures: number | null;
+  retries: RetryPolicy | null;
+  retryLost: boolean;
+}
+
 @Entity({ tableName: 'runs' })
-export class Run {
+export class Run implements RunDefinition {
   [OptionalProps]?:
     | 'status'
     | 'trigger'
@@ -23,7 +44,13 @@ export class Run {
     | 'requestedBy'
     | 'canceledBy'
     | 'createdAt'
-    | 'finishedAt';
+    | 'finishedAt'
+    | 'jobId'
+    | 'rerunOf'
+    | 'concurrency'
+    | 'maxFailures'
+    | 'retries'
+    | 'retryLost';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -50,8 +77,31 @@ export class Run {
   @Property({ type: 'integer', nullable: true })
   deliveryTimeoutSeconds: number | null = null;
 
+  /** As asked for; the agents it resolved to are the run's executions. */
   @Property({ type: 'json' })
-  target!: { agentIds: string[] };
+  target!: RunTarget;
+
+  /** At most this many executions queued, dispatched or running at once; the others wait `pending`. */
+  @Property({ type: 'integer', nullable: true })
+  concurrency: number | null = null;
+
+  /** Once this many targets failed for good, executions not yet dispatched end `canceled`. */
+  @Property({ type: 'integer', nullable: true })
+  maxFailures: number | null = null;
+
+  @Property({ type: 'json', nullable: true })
+  retries: RetryPolicy | null = null;
+
+  /** Retry `lost` attempts too: off by default, as a lost agent may still be running the command. */
+  @Property({ type: 'boolean' })
+  retryLost: boolean = false;
+
+  @Index()
+  @Property({ type: 'uuid', nullable: true })
+  jobId: string | null = null;
+
+  @Property({ type: 'uuid', nullable: true })
+  rerunOf: string | null = null;
 
   @Property({ type: 'uuid', nullable: true })
   requestedBy: string | null = null;
@@ -65,4 +115,9 @@ export class Run {
 
   @Property({ type: 'timestamptz', nullable: true })
   finishedAt: Date | null = null;
+}
+
+/** pending → running on the first sign of life; guarded, so it happens once. */
+export async function markRunRunning(em: EntityManager, runId: string): Promise<void> {
+  await em.nativeUpdate(Run, { id: runId, status: 'pending' }, { status: 'running' });
 }

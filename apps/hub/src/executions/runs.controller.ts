@@ -9,8 +9,12 @@ import { RUN_SORT_FIELDS, RunsService } from './runs.service';
 
 const listSchema = paginationSchema.extend(timeRangeSchema.shape).extend({
   status: csvEnum(['pending', 'running', 'succeeded', 'failed', 'canceled']).optional(),
+  jobId: uuidSchema.optional(),
   sort: z.enum(RUN_SORT_FIELDS).default('createdAt'),
 });
+
+/** No body at all repeats every target. */
+const rerunSchema = z.object({ only: z.literal('failed', 'must be "failed"').optional() }).strict().default({});
 
 @ApiTags('runs')
 @ApiBearerAuth()
@@ -21,7 +25,7 @@ export class RunsController {
   @Post()
   @ApiZodBody(runRequestSchema)
   create(@ValidBody(runRequestSchema) body: RunRequest, @CurrentUser() user: AuthenticatedUser) {
-    return this.runs.create(body, user.id);
+    return this.runs.create(body, { requestedBy: user.id, trigger: 'manual' });
   }
 
   @Get()
@@ -33,6 +37,16 @@ export class RunsController {
   @HttpCode(200)
   cancel(@ValidParam('id', uuidSchema) id: string, @CurrentUser() user: AuthenticatedUser) {
     return this.runs.cancel(id, user.id);
+  }
+
+  @Post(':id/rerun')
+  @ApiZodBody(rerunSchema)
+  rerun(
+    @ValidParam('id', uuidSchema) id: string,
+    @ValidBody(rerunSchema) body: z.infer<typeof rerunSchema>,
+    @CurrentUser() user: AuthenticatedUser,
+  ) {
+    return this.runs.rerun(id, body.only, user.id);
   }
 
   @Get(':id')

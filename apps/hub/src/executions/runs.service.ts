@@ -1,21 +1,38 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { EntityManager } from '@mikro-orm/postgresql';
-import type { ExecutionSpec } from '@outpost/protocol';
 import { AgentsService } from '../agents/agents.service';
 import { AppError } from '../common/errors/app-error';
+import type { Page } from '../common/validation/common-schemas';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { Execution } from './execution.entity';
+import { ExecutionDispatcher } from './execution-dispatcher';
+import { isFinalExecutionStatus, statusesLeadingTo } from './execution-state';
 import { toRunSummary, toRunView } from './execution-views';
 import { ExecutionsService } from './executions.service';
-import type { Page } from '../common/validation/common-schemas';
-import { ExecutionDispatcher } from './execution-dispatcher';
-import type { RunRequest } from './run-request.schema';
-import { Run, type StoredEnvValue } from './run.entity';
+import { RunProgressService } from './run-progress.service';
+import { type RunRequest, toRunDefinition } from './run-request.schema';
+import { RunTargetsService } from './run-targets.service';
+import { Run, type RunDefinition, type RunTrigger } from './run.entity';
 
-function specOf(request: RunRequest): ExecutionSpec {
-  if (request.argv) return { kind: 'argv', argv: request.argv };
-  if (request.script) return { kind: 'script', script: request.script, shell: request.shell! };
-  return { kind: 'command', command: request.command! };
+/** Where a run came from: it records who asked, and which job or run it repeats. */
+export interface RunOrigin {
+  requestedBy: string;
+  trigger: RunTrigger;
+  jobId?: string | null;
+  rerunOf?: string | null;
+}
+
+export const RUN_SORT_FIELDS = ['createdAt', 'finishedAt'] as const;
+
+export interface RunListQuery {
+  limit: number;
+  offset: number;
+  order: 'asc' | 'desc';
+  sort: (typeof RUN_SORT_FIELDS)[number];
+  status?: Run['status'][] | undefined;
+  jobId?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
 }
 
 @Injectable()
@@ -23,44 +40,60 @@ export class RunsService {
   constructor(
     private readonly em: EntityManager,
     private readonly agents: AgentsService,
+    private readonly targets: RunTargetsService,
     private readonly dispatcher: ExecutionDispatcher,
     private readonly executions: ExecutionsService,
+    private readonly progress: RunProgressService,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
   ) {}
 
-  /** A run with one queued execution per target, written in one transaction, then dispatched. */
-  async create(request: RunRequest, requestedBy: string) {
-    const agentIds = [...new Set(request.target.agentIds)];
-    const known = await this.agents.existingIds(agentIds);
-    const unknown = agentIds.filter((id) => !known.has(id));
-    if (unknown.length > 0) {
-      throw new AppError('NO_TARGETS', `Unknown or revoked agent(s): ${unknown.join(', ')}`, {
-        fields: [{ field: 'target.agentIds', message: `unknown or revoked: ${unknown.join(', ')}` }],
-      });
-    }
-    const env: Record<string, StoredEnvValue> = Object.fromEntries(
-      Object.entries(request.env).map(([k, v]) => [k, typeof v === 'string' ? { value: v, secret: false } : v]),
-    );
+  /** An ad-hoc run, or a job's (then `origin` names it): targets resolved now. */
+  async create(request: RunRequest, origin: RunOrigin) {
+    const definition = toRunDefinition(request);
+    return this.start(definition, await this.targets.resolve(definition.target), origin);
+  }
+
+  /**
+   * Repeats a run on the same agents, or with `only: 'failed'` on those whose last attempt ended
+   * without success. Agents revoked since are left out; if none is left, NO_TARGETS.
+   */
+  async rerun(id: string, only: 'failed' | undefined, requestedBy: string) {
     const em = this.em.fork();
-    const { run, executions } = await em.transactional(async (tx) => {
-      const run = tx.create(Run, {
-        spec: specOf(request),
-        env,
-        cwd: request.cwd ?? null,
-        timeoutSeconds: request.timeoutSeconds ?? null,
-        deliveryTimeoutSeconds: request.deliveryTimeoutSeconds ?? null,
-        target: { agentIds },
-        requestedBy,
-      });
+    const run = await em.findOne(Run, { id });
+    if (!run) throw AppError.notFound('Run', id);
+    const last = await em.execute<{ agent_id: string; status: Execution['status'] }[]>(
+      `select distinct on (agent_id) agent_id, status from executions where run_id = ? order by agent_id, attempt desc`,
+      [id],
+    );
+    const wanted = last.filter((e) => only !== 'failed' || (e.status !== 'succeeded' && isFinalExecutionStatus(e.status))).map((e) => e.agent_id);
+    const live = await this.agents.existingIds(wanted);
+    const agentIds = wanted.filter((agentId) => live.has(agentId));
+    if (agentIds.length === 0) {
+      const message = only === 'failed' ? 'no target of this run ended without success' : 'every agent of this run was revoked';
+      throw new AppError('NO_TARGETS', `No targets: ${message}`);
+    }
+    const definition = { ...pickDefinition(run), target: { agentIds } };
+    return this.start(definition, agentIds, { requestedBy, trigger: 'rerun', jobId: run.jobId, rerunOf: run.id });
+  }
+
+  /**
+   * The run and one execution per target in one transaction. With a concurrency cap they start
+   * `pending` and the first ones are released by the same step that releases the rest later.
+   */
+  private async start(definition: RunDefinition, agentIds: string[], origin: RunOrigin) {
+    const capped = definition.concurrency !== null;
+    const run = await this.em.fork().transactional(async (tx) => {
+      const run = tx.create(Run, { ...definition, ...origin, jobId: origin.jobId ?? null, rerunOf: origin.rerunOf ?? null });
       // Executions reference the run by a plain id, not a relation: write the run first.
       await tx.flush();
-      const deliverBy = new Date(run.createdAt.getTime() + (request.deliveryTimeoutSeconds ?? this.config.deliveryTimeoutSeconds) * 1000);
-      const executions = agentIds.map((agentId) => tx.create(Execution, { runId: run.id, agentId, deliverBy }));
+      const deliverBy = new Date(run.createdAt.getTime() + (definition.deliveryTimeoutSeconds ?? this.config.deliveryTimeoutSeconds) * 1000);
+      for (const agentId of agentIds) tx.create(Execution, { runId: run.id, agentId, deliverBy, status: capped ? 'pending' : 'queued' });
       await tx.flush();
-      return { run, executions };
+      return run;
     });
-    for (const agentId of agentIds) this.dispatcher.kick(agentId);
-    return toRunView(run, executions);
+    if (capped) await this.progress.settle(run.id);
+    else this.dispatcher.wake(run.id, agentIds);
+    return this.get(run.id);
   }
 
   async get(id: string) {
@@ -74,6 +107,7 @@ export class RunsService {
   async list(query: RunListQuery): Promise<Page<ReturnType<typeof toRunSummary>>> {
     const where = {
       ...(query.status ? { status: { $in: query.status } } : {}),
+      ...(query.jobId ? { jobId: query.jobId } : {}),
       ...(query.from || query.to ? { createdAt: { ...(query.from ? { $gte: query.from } : {}), ...(query.to ? { $lte: query.to } : {}) } } : {}),
     };
     const [rows, total] = await this.em.fork().findAndCount(Run, where, {
@@ -84,7 +118,10 @@ export class RunsService {
     return { items: rows.map(toRunSummary), total, limit: query.limit, offset: query.offset };
   }
 
-  /** A canceled run stays canceled: executions not delivered end now, the others are asked to stop. */
+  /**
+   * A canceled run stays canceled: executions not delivered end now, in one statement however
+   * many wait; the ones agents hold are asked to stop.
+   */
   async cancel(id: string, userId: string) {
     const em = this.em.fork();
     const canceled = await em.nativeUpdate(
@@ -97,20 +134,30 @@ export class RunsService {
       if (!run) throw AppError.notFound('Run', id);
       throw new AppError('CONFLICT', `Run ${id} already ended ${run.status}`);
     }
-    const open = await em.find(Execution, { runId: id, status: { $in: ['queued', 'dispatched', 'running'] } });
-    for (const execution of open) await this.executions.requestCancel(execution, userId);
+    const now = new Date();
+    await em.nativeUpdate(
+      Execution,
+      { runId: id, status: { $in: statusesLeadingTo('cancel_undelivered', 'canceled') } },
+      { status: 'canceled', reason: `canceled by ${userId} before delivery`, finishedAt: now, cancelRequestedAt: now, cancelRequestedBy: userId },
+    );
+    const held = await em.find(Execution, { runId: id, status: { $in: ['dispatched', 'running'] } });
+    for (const execution of held) await this.executions.requestCancel(execution, userId);
     return this.get(id);
   }
 }
 
-export const RUN_SORT_FIELDS = ['createdAt', 'finishedAt'] as const;
-
-export interface RunListQuery {
-  limit: number;
-  offset: number;
-  order: 'asc' | 'desc';
-  sort: (typeof RUN_SORT_FIELDS)[number];
-  status?: Run['status'][] | undefined;
-  from?: Date | undefined;
-  to?: Date | undefined;
+/** Only the definition's own fields, copied out of the run a rerun repeats. */
+function pickDefinition(d: RunDefinition): RunDefinition {
+  return {
+    spec: d.spec,
+    env: d.env,
+    cwd: d.cwd,
+    timeoutSeconds: d.timeoutSeconds,
+    deliveryTimeoutSeconds: d.deliveryTimeoutSeconds,
+    target: d.target,
+    concurrency: d.concurrency,
+    maxFailures: d.maxFailures,
+    retries: d.retries,
+    retryLost: d.retryLost,
+  };
 }

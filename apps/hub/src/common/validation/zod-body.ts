@@ -3,6 +3,18 @@ import { ApiBody } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error';
 
+/** Parses with a zod schema, or throws VALIDATION_ERROR naming each bad field (also for bodies a service assembles). */
+export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, fieldPrefix?: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw AppError.validation(
+    result.error.issues.map((issue) => ({
+      field: [fieldPrefix, ...issue.path].filter((p) => p !== undefined).join('.') || '(body)',
+      message: issue.message,
+    })),
+  );
+}
+
 class ZodPipe<T> implements PipeTransform<unknown, T> {
   constructor(
     private readonly schema: z.ZodType<T>,
@@ -10,14 +22,7 @@ class ZodPipe<T> implements PipeTransform<unknown, T> {
   ) {}
 
   transform(value: unknown): T {
-    const result = this.schema.safeParse(value);
-    if (result.success) return result.data;
-    throw AppError.validation(
-      result.error.issues.map((issue) => ({
-        field: [this.fieldPrefix, ...issue.path].filter((p) => p !== undefined).join('.') || '(body)',
-        message: issue.message,
-      })),
-    );
+    return parseOrThrow(this.schema, value, this.fieldPrefix);
   }
 }
 

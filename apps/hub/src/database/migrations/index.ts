@@ -1,10 +1,14 @@
 import { Migration20261123000000_initial } from './Migration20261123000000_initial';
 import { Migration20261123100000_fleet } from './Migration20261123100000_fleet';
 import { Migration20261123110000_execution_lifecycle } from './Migration20261123110000_execution_lifecycle';
+import { Migration20261130110000_execution_durability } from './Migration20261130110000_execution_durability';
+import { Migration20261130100000_jobs } from './Migration20261130100000_jobs';
 
 /** Listed explicitly: the order is the schema's history, and no file discovery happens at run time. */
 export const MIGRATIONS = [
   { name: 'Migration20261123000000_initial', class: Migration20261123000000_initial },
   { name: 'Migration20261123100000_fleet', class: Migration20261123100000_fleet },
   { name: 'Migration20261123110000_execution_lifecycle', class: Migration20261123110000_execution_lifecycle },
+  { name: 'Migration20261130100000_jobs', class: Migration20261130100000_jobs },
+  { name: 'Migration20261130110000_execution_durability', class: Migration20261130110000_execution_durability },
 ];

@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { AgentsService } from '../agents/agents.service';
+import { AppError } from '../common/errors/app-error';
+import { labelSelectorSchema } from '../common/validation/label-selector';
+import type { RunTarget } from './run-request.schema';
+
+/**
+ * Turns a run's target into agents when the run starts. Revoked agents never match; offline ones
+ * do, and their executions wait queued until the agent connects or the delivery deadline passes.
+ * Matching nobody is `NO_TARGETS`, never a silent empty run.
+ */
+@Injectable()
+export class RunTargetsService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly agents: AgentsService,
+  ) {}
+
+  async resolve(target: RunTarget): Promise<string[]> {
+    if (target.agentIds) return this.named(target.agentIds);
+    // `all` is the empty selector, which every agent's labels contain.
+    const labels = target.labels ? labelSelectorSchema.parse(target.labels) : {};
+    const rows = await this.em
+      .fork()
+      .execute<{ id: string }[]>(`select id from agents where revoked_at is null and labels @> ?::jsonb order by enrolled_at, id`, [
+        JSON.stringify(labels),
+      ]);
+    if (rows.length === 0) {
+      const field = target.labels ? 'target.labels' : 'target.all';
+      const message = target.labels ? `no agent has the labels ${target.labels}` : 'there are no agents';
+      throw new AppError('NO_TARGETS', `No targets: ${message}`, { fields: [{ field, message }] });
+    }
+    return rows.map((row) => row.id);
+  }
+
+  /** Agents named one by one must all exist: a host someone named explicitly is not skipped quietly. */
+  private async named(agentIds: string[]): Promise<string[]> {
+    const unique = [...new Set(agentIds)];
+    const known = await this.agents.existingIds(unique);
+    const unknown = unique.filter((id) => !known.has(id));
+    if (unknown.length > 0) {
+      throw new AppError('NO_TARGETS', `Unknown or revoked agent(s): ${unknown.join(', ')}`, {
+        fields: [{ field: 'target.agentIds', message: `unknown or revoked: ${unknown.join(', ')}` }],
+      });
+    }
+    return unique;
+  }
+}
