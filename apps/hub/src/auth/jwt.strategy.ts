@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
@@ -17,7 +18,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: secrets.jwtSecret,
+      // A KeyObject made once: given a string, jsonwebtoken first tries (and fails) to parse it as a
+      // public key on every request. The typings predate KeyObject support, hence the cast.
+      secretOrKey: createSecretKey(Buffer.from(secrets.jwtSecret)) as unknown as Buffer,
       // Pinned: a token signed with `none` or another algorithm is refused.
       algorithms: ['HS256'],
       ignoreExpiration: false,

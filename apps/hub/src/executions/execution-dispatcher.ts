@@ -7,13 +7,14 @@ import { HubSignalsService } from '../cluster/hub-signals.service';
 import { batchLoader } from '../common/batching/batch-loader';
 import { Execution } from './execution.entity';
 import { statusesLeadingTo } from './execution-state';
-import { markRunRunning, type Run } from './run.entity';
+import type { Run } from './run.entity';
 
 /** An agent that does not ack a dispatch within this time keeps it queued; it is sent again later. */
 const ASSIGN_ACK_TIMEOUT_MS = 10_000;
 /** Catches anything a missed kick left queued for a connected agent. */
 const REDISPATCH_INTERVAL_MS = 2_000;
 const BATCH = 64;
+const DISPATCH_ACKED_FROM = statusesLeadingTo('dispatch_acked', 'dispatched');
 
 interface PendingRow {
   id: string;
@@ -34,6 +35,8 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
   private readonly logger = new Logger(ExecutionDispatcher.name);
   private readonly active = new Map<string, Promise<void>>();
   private readonly again = new Map<string, boolean>();
+  /** Agents that refused a dispatch (at capacity, or no ack in time) since their last freed slot. */
+  private readonly waitingForSlot = new Set<string>();
 
   constructor(
     private readonly em: EntityManager,
@@ -107,6 +110,11 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
    * during a round coalesce into one more round. `resendUnstarted` also resends executions the
    * agent acked but never reported started (after a reconnect it may not have them).
    */
+  /** An execution on this agent ended: a round only if the agent turned work away for lack of a slot. */
+  slotFreed(agentId: string): void {
+    if (this.waitingForSlot.delete(agentId)) this.kick(agentId);
+  }
+
   kick(agentId: string, resendUnstarted = false): void {
     if (!this.connections.get(agentId)) return;
     if (this.active.has(agentId)) {
@@ -144,16 +152,20 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
         .emitWithAck(HubToAgentEvent.ExecutionAssign, toAssign(row))
         .catch(() => null);
       const parsed = parsePayload(ackSchema, ack);
-      if (!parsed.ok || !parsed.value.ok) return; // timeout or "at capacity": stays queued, tried again later
-      const acked = await this.em
-        .fork()
-        .nativeUpdate(
-          Execution,
-          { id: row.id, status: { $in: statusesLeadingTo('dispatch_acked', 'dispatched') } },
-          { status: 'dispatched', dispatchedAt: new Date() },
-        );
+      if (!parsed.ok || !parsed.value.ok) {
+        // Timeout or "at capacity": stays queued; tried again when the agent frees a slot, or by the sweep.
+        this.waitingForSlot.add(agentId);
+        return;
+      }
       // Not through RunProgressService: that service wakes this dispatcher, and must not depend back on it.
-      if (acked === 1) await markRunRunning(this.em.fork(), row.run_id);
+      await this.em.fork().execute(
+        `with dispatched as (
+           update executions set status = 'dispatched', dispatched_at = now()
+            where id = ? and status in (${DISPATCH_ACKED_FROM.map(() => '?').join(', ')})
+            returning run_id)
+         update runs set status = 'running' where id in (select run_id from dispatched) and status = 'pending'`,
+        [row.id, ...DISPATCH_ACKED_FROM],
+      );
     }
     if (rows.length === BATCH) this.again.set(agentId, this.again.get(agentId) ?? false);
     if (resendUnstarted) await this.resendCancels(agentId);

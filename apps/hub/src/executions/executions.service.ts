@@ -111,30 +111,43 @@ export class ExecutionsService {
     await this.dispatcher.requestCancel(execution.agentId, execution.id);
   }
 
+  /**
+   * One guarded statement that also checks ownership and moves a pending run to running; only
+   * when it changes nothing is the row read, to tell a duplicate report from a stranger's.
+   */
   async reportStarted(agentId: string, report: ExecutionStarted): Promise<Ack> {
-    const execution = await this.owned(agentId, report.executionId);
-    if (!execution) return notYours(report.executionId);
-    const updated = await this.em.fork().nativeUpdate(
-      Execution,
-      { id: execution.id, agentId, status: { $in: statusesLeadingTo('started', 'running') } },
-      { status: 'running', pid: report.pid, startedAt: new Date(report.startedAt) },
+    const from = statusesLeadingTo('started', 'running');
+    const [result] = await this.em.fork().execute<{ started: number }[]>(
+      `with started as (
+         update executions set status = 'running', pid = ?, started_at = ?
+          where id = ? and agent_id = ? and status in (${from.map(() => '?').join(', ')})
+          returning run_id),
+       run as (
+         update runs set status = 'running' where id in (select run_id from started) and status = 'pending')
+       select count(*)::int as started from started`,
+      [report.pid, new Date(report.startedAt), report.executionId, agentId, ...from],
     );
-    if (updated === 1) {
-      this.outputEvents.notify(execution.id);
-      await this.runs.markRunning(execution.runId);
+    if (result?.started === 1) {
+      this.outputEvents.notify(report.executionId);
+      return ACK_OK;
     }
-    return ACK_OK;
+    return (await this.owned(agentId, report.executionId)) ? ACK_OK : notYours(report.executionId);
   }
 
-  /** Stored once per (execution, seq): a resent chunk is acknowledged and changes nothing. */
+  /**
+   * Stored once per (execution, seq), in one statement that also checks ownership: a resent chunk
+   * is acknowledged and changes nothing; the row is read only when nothing was inserted.
+   */
   async reportOutput(agentId: string, chunk: ExecutionOutput): Promise<Ack> {
-    const execution = await this.owned(agentId, chunk.executionId);
-    if (!execution) return notYours(chunk.executionId);
-    await this.em.fork().execute(
+    const inserted = await this.em.fork().execute<{ seq: number }[]>(
       `insert into execution_output (execution_id, seq, stream, "offset", data, created_at)
-       values (?, ?, ?, ?, ?, coalesce(?::timestamptz, now())) on conflict (execution_id, seq) do nothing`,
-      [chunk.executionId, chunk.seq, chunk.stream, chunk.offset, Buffer.from(chunk.data), chunk.at ?? null],
+       select ?, ?, ?, ?, ?, coalesce(?::timestamptz, now())
+        where exists (select 1 from executions where id = ? and agent_id = ?)
+       on conflict (execution_id, seq) do nothing
+       returning seq`,
+      [chunk.executionId, chunk.seq, chunk.stream, chunk.offset, Buffer.from(chunk.data), chunk.at ?? null, chunk.executionId, agentId],
     );
+    if (inserted.length === 0 && !(await this.owned(agentId, chunk.executionId))) return notYours(chunk.executionId);
     this.outputEvents.notify(chunk.executionId);
     return ACK_OK;
   }
@@ -167,8 +180,8 @@ export class ExecutionsService {
     );
     if (updated === 1) this.outputEvents.notify(execution.id);
     if (updated === 1) await this.runs.settle(execution.runId);
-    // A slot on the agent is free again: whatever waits for it can go.
-    this.dispatcher.kick(agentId);
+    // A slot on the agent is free again: whatever it turned away can go.
+    this.dispatcher.slotFreed(agentId);
     return ACK_OK;
   }
 

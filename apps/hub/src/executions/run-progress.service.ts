@@ -6,7 +6,7 @@ import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { ExecutionDispatcher } from './execution-dispatcher';
 import { statusesLeadingTo } from './execution-state';
 import { FAILED_STATUSES, type FailedAttempt, planRunStep, type RunStep } from './run-step';
-import { markRunRunning, Run } from './run.entity';
+import { Run } from './run.entity';
 
 /** Catches what a missed wake-up left behind: retries now due, and runs a crashed hub did not settle. */
 const SWEEP_MS = 2_000;
@@ -48,10 +48,6 @@ export class RunProgressService implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     this.scheduler.addInterval('run-progress', setInterval(() => void this.sweep(), SWEEP_MS));
-  }
-
-  markRunning(runId: string): Promise<void> {
-    return markRunRunning(this.em.fork(), runId);
   }
 
   /**

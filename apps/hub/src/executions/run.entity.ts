@@ -1,6 +1,5 @@
 import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ExecutionSpec } from '@outpost/protocol';
 import type { RunTarget } from './run-request.schema';
 
@@ -115,9 +114,4 @@ export class Run implements RunDefinition {
 
   @Property({ type: 'timestamptz', nullable: true })
   finishedAt: Date | null = null;
-}
-
-/** pending → running on the first sign of life; guarded, so it happens once. */
-export async function markRunRunning(em: EntityManager, runId: string): Promise<void> {
-  await em.nativeUpdate(Run, { id: runId, status: 'pending' }, { status: 'running' });
 }
