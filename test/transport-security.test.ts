@@ -231,5 +231,9 @@ describe('transport security: TLS, proxy and protocol version', () => {
     expect(Date.now() - firstSeenAt).toBeGreaterThanOrEqual(2_000);
     expect(counter.tunnels.length - enrollTunnels).toBe(2);
     expect((await hub.api('GET', `/api/v1/agents/${agent.agentId}`)).body).toMatchObject({ status: 'offline', lastSeenAt: null });
+    // The hub says so too, once per attempt, naming the agent's version.
+    const hubRefusals = hub.child.output.split('\n').filter((line) => line.includes('agent refused: PROTOCOL_MISMATCH'));
+    expect(hubRefusals.length).toBeGreaterThanOrEqual(2);
+    expect(hubRefusals[0]).toContain('"agentProtocol":"2.0.0"');
   });
 });

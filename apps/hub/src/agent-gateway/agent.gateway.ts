@@ -83,6 +83,7 @@ export class AgentGateway
     // Any other /agent/vN answers with a refusal naming both versions, never socket.io's bare "Invalid namespace".
     namespace.server.of(/^\/agent\/.*$/).use((socket, next) => {
       const theirs = (socket.handshake.auth as { protocolVersion?: unknown }).protocolVersion;
+      this.logProtocolRefusal(socket, typeof theirs === 'string' ? theirs : socket.nsp.name);
       next(
         refusal(
           ProtocolErrorCode.ProtocolMismatch,
@@ -99,6 +100,7 @@ export class AgentGateway
     if (!parsed.ok) throw refusal(ProtocolErrorCode.Unauthorized, `Invalid handshake: ${parsed.message}`);
     const handshake = parsed.value;
     if (protocolMajorOf(handshake.protocolVersion) !== PROTOCOL_MAJOR) {
+      this.logProtocolRefusal(socket, handshake.protocolVersion);
       throw refusal(
         ProtocolErrorCode.ProtocolMismatch,
         `Agent protocol ${handshake.protocolVersion} is not compatible with this hub's protocol ${PROTOCOL_VERSION}`,
@@ -110,6 +112,11 @@ export class AgentGateway
       throw refusal(ProtocolErrorCode.Unauthorized, 'Unknown agent, revoked agent or wrong credential');
     }
     (socket.data as AgentSocketData) = { agentId, handshake, connectedAt: new Date() };
+  }
+
+  /** Refused agents back off (5 s doubling to 5 min), so one line per attempt stays readable. */
+  private logProtocolRefusal(socket: Socket, theirs: string): void {
+    this.logger.warn({ agentProtocol: theirs, hubProtocol: PROTOCOL_VERSION, address: socket.handshake.address }, 'agent refused: PROTOCOL_MISMATCH');
   }
 
   async handleConnection(socket: Socket): Promise<void> {
