@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,8 @@ describe('npm start', () => {
   afterEach(async () => {
     await started?.stop('SIGTERM');
   });
+  // After the processes stopped: the agent's spool writes into the data dir until then.
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   async function start(port: number) {
     started = new Child(process.execPath, [path.join(ROOT, 'scripts/start.mjs')], {
@@ -73,6 +75,5 @@ describe('npm start', () => {
     expect(second.agentId).toBe(first.agentId);
     expect(started!.output).toContain(`admin / (the password in ${path.join(dataDir, 'admin-password')})`);
     expect(started!.output).not.toContain(first.password);
-    rmSync(dataDir, { recursive: true, force: true });
   });
 });

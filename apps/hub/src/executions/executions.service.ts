@@ -119,7 +119,9 @@ export class ExecutionsService {
     const from = statusesLeadingTo('started', 'running');
     const [result] = await this.em.fork().execute<{ started: number }[]>(
       `with started as (
-         update executions set status = 'running', pid = ?, started_at = ?
+         update executions set status = 'running', pid = ?, started_at = ?,
+                -- The agent acks a dispatch before it starts, but its start report may be stored first.
+                dispatched_at = coalesce(dispatched_at, now())
           where id = ? and agent_id = ? and status in (${from.map(() => '?').join(', ')})
           returning run_id),
        run as (
@@ -172,6 +174,7 @@ export class ExecutionsService {
               ? `canceled by ${execution.cancelRequestedBy}`
               : (result.reason ?? reasonFromExit(result)),
         startedAt: execution.startedAt ?? (result.startedAt ? new Date(result.startedAt) : null),
+        dispatchedAt: execution.dispatchedAt ?? new Date(),
         finishedAt: new Date(result.finishedAt),
         outputChunks: result.outputChunks,
         outputTruncated: (result.outputDroppedBytes ?? 0) > 0,
