@@ -7,11 +7,11 @@
 // Needs `npm run build:agent` (the binary) and `npm run build`; the hub runs on its embedded database.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort, procStat, sleep, until } from './bench-support.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({
@@ -20,26 +20,6 @@ const { values: args } = parseArgs({
 const binary = path.join(root, 'dist/agent-binaries/outpost-agent-linux-x64');
 const bundle = path.join(root, 'dist/apps/agent/main.cjs');
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(probe, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-/** CPU ticks of the process and its threads, and its resident memory. */
-function procStat(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssBytes: Number(fields[21]) * 4096 };
-}
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'outpost-agent-idle-'));
 const port = await freePort();

@@ -9,6 +9,7 @@ import { EnrollmentTokensService } from '../enrollment/enrollment-tokens.service
 import { batchLoader } from '../common/batching/batch-loader';
 import { Agent, type AgentHealthSummary, type AgentStatus } from './agent.entity';
 import { AgentConnections } from './agent-connections';
+import { containsPattern, fetchPage } from '../common/database/list-query';
 
 export interface AgentView {
   id: string;
@@ -254,16 +255,10 @@ export class AgentsService {
     if (query.os) qb.andWhere({ os: query.os });
     if (query.labels && Object.keys(query.labels).length > 0) qb.andWhere('a.labels @> ?::jsonb', [JSON.stringify(query.labels)]);
     if (query.search) {
-      const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const pattern = containsPattern(query.search);
       qb.andWhere({ $or: [{ name: { $ilike: pattern } }, { hostname: { $ilike: pattern } }] });
     }
-    const total = await qb.clone().getCount();
-    const rows = await qb
-      .orderBy({ [query.sort]: query.order, id: query.order })
-      .limit(query.limit)
-      .offset(query.offset)
-      .getResultList();
-    return { items: rows.map(toView), total, limit: query.limit, offset: query.offset };
+    return fetchPage(qb, query, toView);
   }
 
   async get(id: string): Promise<AgentDetailView> {

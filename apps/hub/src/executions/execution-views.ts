@@ -1,5 +1,5 @@
 import type { Execution } from './execution.entity';
-import { specFields } from './run-request.schema';
+import { toRunFields } from './run-request.schema';
 import type { Run, RunDefinition, StoredEnvValue } from './run.entity';
 
 export interface ExecutionView {
@@ -51,18 +51,7 @@ function publicEnv(env: Record<string, StoredEnvValue>): Record<string, string |
 
 /** The fields of a definition as the API shows them, shaped like the request that sets them. */
 export function definitionView(definition: RunDefinition) {
-  return {
-    ...specFields(definition.spec),
-    env: publicEnv(definition.env),
-    cwd: definition.cwd,
-    timeoutSeconds: definition.timeoutSeconds,
-    deliveryTimeoutSeconds: definition.deliveryTimeoutSeconds,
-    target: definition.target,
-    concurrency: definition.concurrency,
-    maxFailures: definition.maxFailures,
-    retries: definition.retries,
-    retryLost: definition.retryLost,
-  };
+  return { ...toRunFields(definition), env: publicEnv(definition.env) };
 }
 
 export function toRunSummary(run: Run) {

@@ -8,6 +8,7 @@ import { RunsService } from '../executions/runs.service';
 import { applyOverrides, patchJob, toJobRecord } from './job-definition';
 import { Job } from './job.entity';
 import type { JobInput, JobListQuery, JobPatch, RunOverrides } from './job.schemas';
+import { containsPattern, fetchPage } from '../common/database/list-query';
 
 export type JobView = ReturnType<typeof toJobView>;
 
@@ -33,16 +34,10 @@ export class JobsService {
     const qb = this.em.fork().createQueryBuilder(Job, 'j');
     if (query.enabled !== undefined) qb.andWhere({ enabled: query.enabled });
     if (query.search) {
-      const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const pattern = containsPattern(query.search);
       qb.andWhere({ $or: [{ name: { $ilike: pattern } }, { description: { $ilike: pattern } }] });
     }
-    const total = await qb.clone().getCount();
-    const rows = await qb
-      .orderBy({ [query.sort]: query.order, id: query.order })
-      .limit(query.limit)
-      .offset(query.offset)
-      .getResultList();
-    return { items: rows.map(toJobView), total, limit: query.limit, offset: query.offset };
+    return fetchPage(qb, query, toJobView);
   }
 
   /** PUT: the whole job is replaced; `{"secret":true}` keeps a stored secret. */
