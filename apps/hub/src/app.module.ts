@@ -14,6 +14,7 @@ import { EnrollmentModule } from './enrollment/enrollment.module';
 import { ExecutionsModule } from './executions/executions.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
+import { LiveModule } from './live/live.module';
 import { hubLoggerModule } from './logging/logger.module';
 
 @Module({})
@@ -33,6 +34,7 @@ export class AppModule {
         ExecutionsModule,
         JobsModule,
         AgentGatewayModule,
+        LiveModule,
         DownloadsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ErrorEnvelopeFilter }],

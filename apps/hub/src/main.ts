@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { existsSync, readFileSync } from 'node:fs';
 import { AppModule } from './app.module';
+import { resetPassword, ResetPasswordError } from './cli/reset-password';
 import { ConfigError, loadHubConfig } from './config/hub-config';
 import { loadHubSecrets } from './config/hub-secrets';
 import { DataDirLockedError, lockDataDir } from './database/data-dir-lock';
@@ -50,8 +51,19 @@ async function bootstrap(): Promise<void> {
   process.stdout.write(startupBanner(config, secrets));
 }
 
-bootstrap().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof DataDirLockedError) {
+async function resetPasswordCommand(username: string | undefined): Promise<void> {
+  if (!username) {
+    process.stderr.write('Usage: npm run hub -- reset-password <username>\n');
+    process.exit(2);
+  }
+  const password = await resetPassword(loadHubConfig(), username);
+  process.stdout.write(`New password for ${username}: ${password}\nTheir sessions have ended; log in with this password and change it.\n`);
+}
+
+const [command, ...args] = process.argv.slice(2);
+const main = command === 'reset-password' ? resetPasswordCommand(args[0]) : bootstrap();
+main.catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof ResetPasswordError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
-import { CANCEL_SIGNAL_BATCH, HUB_SIGNAL_CHANNEL, type HubSignal, hubSignalSchema } from './hub-signals';
+import { CANCEL_SIGNAL_BATCH, HUB_SIGNAL_CHANNEL, type HubSignal, hubSignalSchema, SIGN_OUT_SIGNAL_BATCH } from './hub-signals';
 
 const RELISTEN_DELAY_MS = 1_000;
 
@@ -45,6 +45,19 @@ export class HubSignalsService implements OnApplicationBootstrap, OnApplicationS
   async cancel(executionIds: string[]): Promise<void> {
     for (let i = 0; i < executionIds.length; i += CANCEL_SIGNAL_BATCH) {
       await this.publish({ kind: 'cancel', executionIds: executionIds.slice(i, i + CANCEL_SIGNAL_BATCH) });
+    }
+  }
+
+  /** Live sockets of these sessions / API tokens, and of these users, are to be cut. */
+  async signOut(target: { credentialIds?: string[]; userIds?: string[] }): Promise<void> {
+    const credentialIds = target.credentialIds ?? [];
+    const userIds = target.userIds ?? [];
+    for (let i = 0; i < Math.max(credentialIds.length, userIds.length); i += SIGN_OUT_SIGNAL_BATCH) {
+      await this.publish({
+        kind: 'sign-out',
+        credentialIds: credentialIds.slice(i, i + SIGN_OUT_SIGNAL_BATCH),
+        userIds: userIds.slice(i, i + SIGN_OUT_SIGNAL_BATCH),
+      });
     }
   }
 

@@ -25,7 +25,11 @@ const envSchema = z.object({
   HUB_PUBLIC_URL: optionalString.pipe(z.url('must be an http(s) URL').optional()),
   HUB_JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   HUB_ADMIN_PASSWORD: optionalString.pipe(z.string().min(8, 'must be at least 8 characters').optional()),
-  HUB_ACCESS_TOKEN_TTL_S: int(900, 30, 3600),
+  HUB_ACCESS_TOKEN_TTL_S: int(900, 5, 900),
+  HUB_REFRESH_TOKEN_TTL_S: int(7 * 86400, 60, 90 * 86400),
+  HUB_LOGIN_MAX_FAILURES_PER_ACCOUNT: int(5, 1, 1000),
+  HUB_LOGIN_MAX_FAILURES_PER_ADDRESS: int(20, 1, 100000),
+  HUB_LOGIN_FAILURE_WINDOW_S: int(900, 1, 86400),
   HUB_AGENT_HEARTBEAT_S: int(15, 1, 3600),
   HUB_AGENT_OFFLINE_AFTER_S: int(30, 2, 86400),
   HUB_AGENT_HEALTH_INTERVAL_S: int(15, 1, 3600),
@@ -53,7 +57,11 @@ export interface HubConfig {
   publicUrl: string;
   jwtSecret: string | undefined;
   adminPassword: string | undefined;
+  /** Access tokens live at most 15 minutes; sessions last as long as their refresh tokens. */
   accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** Failed logins tolerated per account and per client address within the window, then 429. */
+  loginThrottle: { maxFailuresPerAccount: number; maxFailuresPerAddress: number; windowSeconds: number };
   agentHeartbeatSeconds: number;
   agentOfflineAfterSeconds: number;
   agentHealthIntervalSeconds: number;
@@ -109,6 +117,12 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     jwtSecret: e.HUB_JWT_SECRET,
     adminPassword: e.HUB_ADMIN_PASSWORD,
     accessTokenTtlSeconds: e.HUB_ACCESS_TOKEN_TTL_S,
+    refreshTokenTtlSeconds: e.HUB_REFRESH_TOKEN_TTL_S,
+    loginThrottle: {
+      maxFailuresPerAccount: e.HUB_LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerAddress: e.HUB_LOGIN_MAX_FAILURES_PER_ADDRESS,
+      windowSeconds: e.HUB_LOGIN_FAILURE_WINDOW_S,
+    },
     agentHeartbeatSeconds: e.HUB_AGENT_HEARTBEAT_S,
     agentOfflineAfterSeconds: e.HUB_AGENT_OFFLINE_AFTER_S,
     agentHealthIntervalSeconds: e.HUB_AGENT_HEALTH_INTERVAL_S,

@@ -1,4 +1,7 @@
+import { ApiToken } from '../auth/api-token.entity';
+import { RefreshToken } from '../auth/refresh-token.entity';
 import { User } from '../auth/user.entity';
+import { UserSession } from '../auth/user-session.entity';
 import { EnrollmentToken } from '../enrollment/enrollment-token.entity';
 import { Agent } from '../agents/agent.entity';
 import { Run } from '../executions/run.entity';
@@ -6,4 +9,4 @@ import { Execution } from '../executions/execution.entity';
 import { ExecutionOutputChunk } from '../executions/execution-output.entity';
 import { Job } from '../jobs/job.entity';
 
-export const ENTITIES = [User, EnrollmentToken, Agent, Run, Execution, ExecutionOutputChunk, Job];
+export const ENTITIES = [User, EnrollmentToken, Agent, Run, Execution, ExecutionOutputChunk, Job, UserSession, RefreshToken, ApiToken];

@@ -48,6 +48,7 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     this.scheduler.addInterval('redispatch', setInterval(() => void this.redispatchAll(), REDISPATCH_INTERVAL_MS));
     this.signals.onSignal((signal) => {
+      if (signal.kind === 'sign-out') return;
       const work = signal.kind === 'dispatch' ? this.dispatchHeldAgents(signal.runId) : this.cancelOnHeldAgents(signal.executionIds);
       work.catch((error: Error) => this.logger.warn(`acting on a hub signal failed: ${error.message}`));
     });

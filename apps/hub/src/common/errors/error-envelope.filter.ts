@@ -57,6 +57,7 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     }
     const status = httpStatusOf(code);
     if (response.headersSent) return;
+    if (typeof details?.retryAfterSeconds === 'number') response.setHeader('Retry-After', String(details.retryAfterSeconds));
     response.status(status).json({ error: { code, message, ...(details ? { details } : {}), requestId } });
   }
 }
