@@ -117,6 +117,13 @@ export class TestHub {
     await this.child.stop('SIGTERM');
   }
 
+  /** Runs a hub command (`node main.js <args>`) with this hub's configuration; resolves when it exits. */
+  async runCommand(args: string[]): Promise<Child> {
+    const command = new Child(process.execPath, [HUB_MAIN, ...args], this.env);
+    await command.waitExit(60_000);
+    return command;
+  }
+
   async kill9(): Promise<void> {
     await this.child.stop('SIGKILL');
   }
@@ -158,6 +165,11 @@ export class TestHub {
       // not JSON: keep the text
     }
     return { status: response.status, body: parsed as T, headers: response.headers, text };
+  }
+
+  /** A plain fetch against this hub, for headers `request` does not set (cookies, origins). */
+  fetchRaw(urlPath: string, init: RequestInit = {}): Promise<Response> {
+    return this.fetch(urlPath, init);
   }
 
   private fetch(urlPath: string, init: RequestInit = {}): Promise<Response> {
