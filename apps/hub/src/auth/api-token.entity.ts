@@ -1,6 +1,6 @@
 import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
-import { ROLES, type Role } from './user.entity';
+import { ROLES, type Role } from './roles';
 
 /** A token for automation: acts as its owner, but never above the role it was given. */
 @Entity({ tableName: 'api_tokens' })

@@ -7,7 +7,7 @@ import { API_TOKEN_PREFIX } from './access-token';
 import { roleSatisfies } from './access-policy';
 import { ApiToken } from './api-token.entity';
 import type { AuthenticatedUser } from './authenticated-user';
-import type { Role } from './user.entity';
+import type { Role } from './roles';
 
 export interface ApiTokenView {
   id: string;

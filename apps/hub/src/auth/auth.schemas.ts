@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { paginationSchema } from '../common/validation/common-schemas';
-import { ROLES } from './user.entity';
+import { ROLES } from './roles';
 
 /** NIST SP 800-63B length rules: long enough to resist guessing; long passphrases allowed. */
 export const newPasswordSchema = z

@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { Role } from './user.entity';
+import type { Role } from './roles';
 
 /** What a request authenticated with: a login session (JWT access token) or an API token. */
 export interface Credential {

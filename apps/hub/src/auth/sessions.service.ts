@@ -7,7 +7,7 @@ import { newSecret, sha256Hex } from '../common/crypto/secrets';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { REFRESH_TOKEN_PREFIX } from './access-token';
 import type { AuthenticatedUser } from './authenticated-user';
-import type { Role } from './user.entity';
+import type { Role } from './roles';
 
 export interface ClientInfo {
   address: string | undefined;

@@ -8,7 +8,8 @@ import { HUB_SECRETS, type HubSecrets } from '../config/hub-secrets';
 import type { CreateUser, UpdateUser, UserListQuery } from './auth.schemas';
 import { PasswordHasher } from './password-hasher';
 import { SessionsService } from './sessions.service';
-import { type Role, User } from './user.entity';
+import type { Role } from './roles';
+import { User } from './user.entity';
 
 export interface UserView {
   id: string;
