@@ -1,4 +1,4 @@
-import { ROLES, type Role } from './user.entity';
+import { ROLES, type Role } from './roles';
 
 export type Access = 'public' | Role;
 
