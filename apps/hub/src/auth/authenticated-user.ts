@@ -6,6 +6,8 @@ export interface AuthenticatedUser {
   id: string;
   username: string;
   role: Role;
+  /** Set when the request came with an API token rather than a login: the audit log names the token. */
+  apiTokenId?: string;
 }
 
 export const CurrentUser = createParamDecorator(
