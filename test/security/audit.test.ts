@@ -204,3 +204,25 @@ describe.each(databaseKinds())('audit log on %s database', (database) => {
     }
   });
 });
+
+describe('audit retention', () => {
+  let hub: TestHub;
+
+  beforeAll(async () => {
+    // 0.0001 days ≈ 8.6 s, pruned every ~2 s.
+    hub = await TestHub.start({ database: 'embedded', embeddedTemplate: inject('embeddedTemplate'), env: { HUB_AUDIT_RETENTION_DAYS: '0.0001' } });
+  });
+
+  afterAll(async () => {
+    await hub?.destroy();
+  });
+
+  it('deletes events older than HUB_AUDIT_RETENTION_DAYS', async () => {
+    const refused = await hub.request('POST', '/api/v1/auth/login', { username: 'nobody', password: 'nothing-here' }, null);
+    expect(refused.status).toBe(401);
+    const requestId = refused.headers.get('x-request-id')!;
+    const count = async () => (await hub.api('GET', `/api/v1/audit?requestId=${requestId}`)).body.total as number;
+    await waitFor(async () => (await count()) === 1, { timeoutMs: 5_000, what: 'the refused login to be recorded' });
+    await waitFor(async () => (await count()) === 0, { timeoutMs: 30_000, what: 'the event to be pruned' });
+  });
+});
