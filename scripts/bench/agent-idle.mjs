@@ -25,7 +25,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'outpost-agent-idle-'));
 const port = await freePort();
 const hubUrl = `http://127.0.0.1:${port}`;
 const hub = spawn(process.execPath, [path.join(root, 'dist/apps/hub/main.js')], {
-  env: { ...process.env, HUB_PORT: String(port), HUB_HOST: '127.0.0.1', HUB_DATA_DIR: path.join(dir, 'hub'), HUB_ADMIN_PASSWORD: 'bench-admin-password', HUB_LOG_LEVEL: 'warn', HUB_LOG_FORMAT: 'json', DATABASE_URL: '' },
+  env: { ...process.env, HUB_PORT: String(port), HUB_HOST: '127.0.0.1', HUB_DATA_DIR: path.join(dir, 'hub'), HUB_ADMIN_PASSWORD: 'bench-admin-password', HUB_RATE_LIMIT_REQUESTS: '100000000', HUB_LOG_LEVEL: 'warn', HUB_LOG_FORMAT: 'json', DATABASE_URL: '' },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const agents = [];

@@ -70,6 +70,7 @@ const hubEnv = {
   HUB_HOST: '127.0.0.1',
   HUB_DATA_DIR: dataDir,
   HUB_ADMIN_PASSWORD: 'bench-admin-password',
+  HUB_RATE_LIMIT_REQUESTS: '100000000',
   HUB_LOG_LEVEL: 'warn',
   HUB_LOG_FORMAT: 'json',
   OUTPOST_BENCH_MEMORY_FILE: path.join(dataDir, 'hub-memory.json'),

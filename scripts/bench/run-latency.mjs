@@ -146,6 +146,7 @@ const hubEnv = {
   HUB_HOST: '127.0.0.1',
   HUB_DATA_DIR: path.join(dataDir, 'hub'),
   HUB_ADMIN_PASSWORD: 'bench-admin-password',
+  HUB_RATE_LIMIT_REQUESTS: '100000000',
   HUB_ACCESS_TOKEN_TTL_S: '900',
   HUB_LOG_LEVEL: 'warn',
   HUB_LOG_FORMAT: 'json',

@@ -47,6 +47,8 @@ const TEST_ENV = {
   HUB_AGENT_OFFLINE_AFTER_S: '3',
   HUB_LOG_FORMAT: 'json',
   HUB_LOG_LEVEL: 'info',
+  // Tests call the API far faster than people; the rate limit has its own test that lowers it.
+  HUB_RATE_LIMIT_REQUESTS: '1000000',
 };
 
 /** A real hub process on a free port, with its own data folder and database. */
@@ -93,6 +95,11 @@ export class TestHub {
     hub.dropDatabase = drop;
     await hub.launch();
     return hub;
+  }
+
+  /** The hub's own PostgreSQL database; undefined on the embedded one. */
+  get databaseUrl(): string | undefined {
+    return this.env.DATABASE_URL;
   }
 
   get url(): string {

@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AgentGatewayModule } from './agent-gateway/agent-gateway.module';
 import { AgentsModule } from './agents/agents.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { ErrorEnvelopeFilter } from './common/errors/error-envelope.filter';
 import { ConfigModule } from './config/config.module';
@@ -13,6 +14,7 @@ import { DownloadsModule } from './downloads/downloads.module';
 import { EnrollmentModule } from './enrollment/enrollment.module';
 import { ExecutionsModule } from './executions/executions.module';
 import { HealthModule } from './health/health.module';
+import { RateLimitModule } from './http-security/rate-limit.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LiveModule } from './live/live.module';
 import { hubLoggerModule } from './logging/logger.module';
@@ -29,6 +31,9 @@ export class AppModule {
         DatabaseModule,
         HealthModule,
         AuthModule,
+        // After AuthModule: its guard must have named the user before the rate limit picks a key.
+        RateLimitModule,
+        AuditModule,
         EnrollmentModule,
         AgentsModule,
         ExecutionsModule,

@@ -11,6 +11,9 @@ import { loadHubSecrets } from './config/hub-secrets';
 import { DataDirLockedError, lockDataDir } from './database/data-dir-lock';
 import { embeddedDatabaseDir } from './database/orm-options';
 import { assignRequestId } from './common/http/request-id';
+import { corsAllowList } from './http-security/cors-allow-list';
+import { jsonBodiesOnly } from './http-security/json-bodies-only';
+import { securityHeaders } from './http-security/security-headers';
 import { HubSocketAdapter } from './socket-adapter';
 import { startupBanner } from './startup-banner';
 
@@ -34,6 +37,10 @@ async function bootstrap(): Promise<void> {
   });
   app.useLogger(app.get(Logger));
   app.use(assignRequestId);
+  app.set('trust proxy', config.trustProxy);
+  app.use(securityHeaders());
+  app.use(corsAllowList(config.corsOrigins));
+  app.use('/api', jsonBodiesOnly);
   app.useBodyParser('json', { limit: '2mb' });
   app.useWebSocketAdapter(new HubSocketAdapter(app));
   app.enableShutdownHooks();

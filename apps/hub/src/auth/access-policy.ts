@@ -56,6 +56,7 @@ export const ACCESS_POLICY: Readonly<Record<string, Access>> = {
   'GET /api/v1/executions/:id': 'viewer',
   'GET /api/v1/executions/:id/output': 'viewer',
   'GET /api/v1/executions/:id/stream': 'viewer',
+  'GET /api/v1/audit': 'admin',
 };
 
 export function roleSatisfies(role: Role, required: Role): boolean {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { DEFAULT_OUTPUT_CAP_BYTES, MIN_OUTPUT_CAP_BYTES } from '@outpost/protocol';
 
@@ -44,6 +45,17 @@ const envSchema = z.object({
   ),
   HUB_TLS_CERT_FILE: optionalString,
   HUB_TLS_KEY_FILE: optionalString,
+  HUB_AUDIT_RETENTION_DAYS: z.preprocess(
+    (v) => (v === undefined || v === '' ? 365 : Number(v)),
+    z.number({ error: 'must be a number' }).positive('must be more than 0').max(36500),
+  ),
+  HUB_RATE_LIMIT_REQUESTS: int(1200, 1, 100_000_000),
+  HUB_RATE_LIMIT_WINDOW_S: int(60, 1, 86400),
+  HUB_CORS_ORIGINS: z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((o) => o.trim()).filter(Boolean) : []),
+    z.array(z.url('must be a comma-separated list of origins like https://ops.example.com')),
+  ),
+  HUB_TRUST_PROXY: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
   HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   HUB_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   HUB_LOCAL_AGENT_CONFIG: optionalString,
@@ -73,6 +85,13 @@ export interface HubConfig {
   outputCapBytes: number;
   runRetentionDays: number;
   healthRetentionDays: number;
+  auditRetentionDays: number;
+  /** Requests one principal (user, else client address) may make per window, across the API. */
+  rateLimit: { requests: number; windowSeconds: number };
+  /** Browser origins allowed to call the API cross-origin; empty: none. */
+  corsOrigins: string[];
+  /** Express `trust proxy`: which proxies' X-Forwarded-For is believed for the client address. */
+  trustProxy: boolean | number | string[];
   /** PEM files: when both are set the hub serves HTTPS and WSS itself. */
   tls: { certFile: string; keyFile: string } | undefined;
   logLevel: string;
@@ -131,11 +150,36 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     outputCapBytes: e.HUB_OUTPUT_CAP_BYTES,
     healthRetentionDays: e.HUB_HEALTH_RETENTION_DAYS,
     runRetentionDays: e.HUB_RUN_RETENTION_DAYS,
+    auditRetentionDays: e.HUB_AUDIT_RETENTION_DAYS,
+    rateLimit: { requests: e.HUB_RATE_LIMIT_REQUESTS, windowSeconds: e.HUB_RATE_LIMIT_WINDOW_S },
+    corsOrigins: e.HUB_CORS_ORIGINS.map((origin) => new URL(origin).origin),
+    trustProxy: parseTrustProxy(e.HUB_TRUST_PROXY),
     tls: e.HUB_TLS_CERT_FILE && e.HUB_TLS_KEY_FILE ? { certFile: path.resolve(e.HUB_TLS_CERT_FILE), keyFile: path.resolve(e.HUB_TLS_KEY_FILE) } : undefined,
     logLevel: e.HUB_LOG_LEVEL,
     logFormat: e.HUB_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
     localAgentConfigPath: e.HUB_LOCAL_AGENT_CONFIG ? path.resolve(e.HUB_LOCAL_AGENT_CONFIG) : undefined,
   };
+}
+
+const TRUST_PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * `HUB_TRUST_PROXY`: unset or `false` trusts no proxy (the socket's peer is the client); a number
+ * trusts that many hops; otherwise a comma-separated list of addresses, CIDRs or `loopback`,
+ * `linklocal`, `uniquelocal`. Checked here, so a typo stops the hub at start.
+ */
+function parseTrustProxy(value: string | undefined): boolean | number | string[] {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const bad = entries.filter((entry) => !TRUST_PROXY_NAMES.includes(entry) && !isIP(entry.split('/')[0]!));
+  if (bad.length > 0 || entries.length === 0) {
+    throw new ConfigError(
+      `Invalid hub configuration:\n  HUB_TRUST_PROXY=${JSON.stringify(value)}: expected false, true, a hop count, or addresses/CIDRs/${TRUST_PROXY_NAMES.join('/')}`,
+    );
+  }
+  return entries;
 }
 
 export const HUB_CONFIG = Symbol('HUB_CONFIG');

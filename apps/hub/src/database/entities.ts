@@ -8,5 +8,6 @@ import { Run } from '../executions/run.entity';
 import { Execution } from '../executions/execution.entity';
 import { ExecutionOutputChunk } from '../executions/execution-output.entity';
 import { Job } from '../jobs/job.entity';
+import { AuditEvent } from '../audit/audit-event.entity';
 
-export const ENTITIES = [User, EnrollmentToken, Agent, Run, Execution, ExecutionOutputChunk, Job, UserSession, RefreshToken, ApiToken];
+export const ENTITIES = [User, EnrollmentToken, Agent, Run, Execution, ExecutionOutputChunk, Job, AuditEvent, UserSession, RefreshToken, ApiToken];

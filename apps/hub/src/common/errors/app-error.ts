@@ -6,6 +6,7 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'CONFLICT',
   'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
   'RATE_LIMITED',
   'INTERNAL',
   'UNAVAILABLE',
@@ -59,6 +60,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 415;
     case 'RATE_LIMITED':
       return 429;
     case 'INTERNAL':
