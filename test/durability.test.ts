@@ -22,6 +22,15 @@ function release(fifo: string): void {
   }
 }
 
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Lines the agent logged about one execution (JSON lines on its stderr). */
 function agentLog(agent: Child, executionId: string, msg: string): number {
   return agent.output.split('\n').filter((line) => line.includes(executionId) && line.includes(`"msg":"${msg}"`)).length;
@@ -116,7 +125,7 @@ describe.each(databaseKinds())('delivery and durability on %s database', (databa
     expect(child.output.split('"msg":"inventory sent"').length - 1).toBe(2);
   }, 120_000);
 
-  it('ends at once, as lost, an execution that a restarted agent no longer has', async () => {
+  it('ends at once, as lost, an execution that a restarted agent no longer has, and stops the command it left', async () => {
     const { agent, child } = await agentUp('crashing');
     const id = await run(agent.agentId, { command: 'echo "pgid $$"; sleep 60' });
     const pgid = await waitFor(
@@ -133,6 +142,8 @@ describe.each(databaseKinds())('delivery and durability on %s database', (databa
     expect(lost.status).toBe('lost');
     expect(lost.reason).toMatch(/neither runs it nor holds its result/);
     expect((await hub.api('GET', `/api/v1/runs/${lost.runId}`)).body.status).toBe('failed');
+    // The `sleep 60` outlived the killed agent; the restarted one stops its group.
+    await waitFor(() => !groupAlive(Number(pgid)), { timeoutMs: 15_000, what: `process group ${pgid} to be stopped` });
   }, 60_000);
 
   it('settles from the agent spool a result that outlived both the hub and the agent', async () => {

@@ -8,6 +8,8 @@ import { HealthReporter } from './health/health-reporter';
 import { HealthSampler } from './health/health-sampler';
 import { collectAgentFacts, type HostFacts } from './health/host-facts';
 import type { Logger } from './logging/logger';
+import { errorMessage } from './errors';
+import { LeftoverProcesses } from './runner/leftover-processes';
 import { processTreeFor } from './runner/process-tree';
 import { Runner } from './runner/runner';
 import { ExecutionLedger } from './spool/execution-ledger';
@@ -45,6 +47,7 @@ export class Agent {
   readonly runner: Runner;
   private readonly spool: SpoolStore;
   private readonly ledger: ExecutionLedger;
+  private readonly leftovers: LeftoverProcesses | null;
   private readonly outbox: Outbox;
   private readonly connection: HubConnection;
   private readonly health: HealthReporter;
@@ -59,6 +62,7 @@ export class Agent {
       logger: options.logger,
     });
     this.ledger = ExecutionLedger.open(join(spoolDir, 'executions.log'));
+    this.leftovers = LeftoverProcesses.open(join(options.dataDir, 'process-groups'), platform);
     this.outbox = new Outbox(this.spool, options.logger, options.outbox ?? DEFAULT_OUTBOX_OPTIONS);
     this.runner = new Runner({
       report: (message) => this.outbox.enqueue(message),
@@ -70,6 +74,7 @@ export class Agent {
       maxConcurrent: options.maxConcurrent,
       killGraceMs: options.killGraceMs,
       logger: options.logger,
+      leftovers: this.leftovers,
     });
     this.connection = new HubConnection({
       config: options.config,
@@ -106,6 +111,16 @@ export class Agent {
 
   start(): void {
     this.connection.start();
+    this.stopLeftovers();
+  }
+
+  /** Commands an earlier agent process left running when it was killed: stopped, in the background. */
+  private stopLeftovers(): void {
+    const { leftovers, options } = this;
+    if (!leftovers) return;
+    leftovers
+      .stopLeftovers(processTreeFor(options.platform ?? process.platform), options.killGraceMs, options.logger)
+      .catch((error: unknown) => options.logger.warn({ error: errorMessage(error) }, 'cannot stop leftover processes'));
   }
 
   /**

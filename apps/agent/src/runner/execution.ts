@@ -13,6 +13,7 @@ import type { Logger } from '../logging/logger';
 import { OutputCap } from './output-cap';
 import { OutputChunker } from './output-chunker';
 import type { ProcessTree } from './process-tree';
+import type { LeftoverProcesses } from './leftover-processes';
 import { SecretMasker } from './secret-masker';
 import { discardSpawn, prepareSpawn, type SpawnPlan } from './spawn-plan';
 
@@ -32,6 +33,8 @@ export interface ExecutionContext {
   room: () => Promise<void> | null;
   coalesceMs: number;
   logger: Logger;
+  /** Where running commands' process groups are noted, for the next agent process (Linux). */
+  leftovers: LeftoverProcesses | null;
 }
 
 type Outcome = Pick<ExecutionFinished, 'status' | 'exitCode' | 'signal' | 'reason'>;
@@ -139,6 +142,18 @@ export class Execution {
       payload: { executionId: this.id, pid, startedAt: this.startedAt },
     });
     context.logger.info({ executionId: this.id, pid }, 'execution started');
+    // Not awaited before the pumps start reading: the command's first output must not wait on it.
+    const recorded = context.leftovers?.record(this.id, pid, context.logger);
+    try {
+      return await this.waitForExit(subprocess);
+    } finally {
+      await recorded;
+      context.leftovers?.forget(this.id);
+    }
+  }
+
+  private async waitForExit(subprocess: Subprocess): Promise<Outcome> {
+    const { context } = this;
 
     const { timeoutSeconds } = this.assign;
     const timeout =

@@ -55,8 +55,11 @@ async function linuxGroupHasLiveProcess(pgid: number): Promise<boolean> {
   return states.some((stat) => stat !== null && stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X');
 }
 
-/** Parses /proc/PID/stat: `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses. */
-export async function readStat(pid: string | number): Promise<{ state: string; pgrp: number } | null> {
+/**
+ * Parses /proc/PID/stat: `pid (comm) state ppid pgrp ... starttime ...`; comm may hold spaces and
+ * parentheses. `startTime` (clock ticks since boot) tells a process from a later one with its pid.
+ */
+export async function readStat(pid: string | number): Promise<{ state: string; pgrp: number; startTime: string } | null> {
   let text: string;
   try {
     text = await readFile(`/proc/${pid}/stat`, 'utf8');
@@ -64,5 +67,5 @@ export async function readStat(pid: string | number): Promise<{ state: string; p
     return null; // exited between readdir and read
   }
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0], pgrp: Number(fields[2]) };
+  return { state: fields[0], pgrp: Number(fields[2]), startTime: fields[19] };
 }

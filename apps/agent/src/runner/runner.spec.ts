@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OutboxMessage } from '../connection/outbox';
 import { isRunning, levelPids, TRAPPED_TREE } from '../testing/process-tree-fixture';
 import { captureLogger, waitFor } from '../testing/test-support';
+import { LeftoverProcesses } from './leftover-processes';
 import { processTreeFor } from './process-tree';
 import { Runner, type RunnerOptions } from './runner';
 
@@ -33,6 +34,7 @@ function harness(overrides: Partial<RunnerOptions> = {}) {
     maxConcurrent: 8,
     killGraceMs: 300,
     logger,
+    leftovers: LeftoverProcesses.open(join(dataDir, 'process-groups'), process.platform),
     ...overrides,
   });
   const of = (executionId: string) => reports.filter((m) => m.payload.executionId === executionId);

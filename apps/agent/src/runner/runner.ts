@@ -11,6 +11,7 @@ import type { OutboxMessage } from '../connection/outbox';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logging/logger';
 import { Execution, type ExecutionContext } from './execution';
+import type { LeftoverProcesses } from './leftover-processes';
 import type { ProcessTree } from './process-tree';
 
 /** Execution ids this agent accepted; `add` is durable (it throws when it cannot be). */
@@ -33,6 +34,8 @@ export interface RunnerOptions {
   logger: Logger;
   /** Small writes wait this long to share a chunk: output stays live without one message per line. */
   coalesceMs?: number;
+  /** Running commands' process groups, noted so a later agent process can stop what this one left. */
+  leftovers: LeftoverProcesses | null;
 }
 
 /** A few ms: enough to gather a burst of lines into one message, short enough to look live. */
@@ -135,6 +138,7 @@ export class Runner {
       room: options.room,
       coalesceMs: options.coalesceMs ?? DEFAULT_COALESCE_MS,
       logger: options.logger,
+      leftovers: options.leftovers,
     };
   }
 }
