@@ -193,7 +193,7 @@ export class AgentGateway
   }
 
   /**
-   * Every incoming event passes here first: unknown names and events over the rate limit are
+   * Every incoming event passes here first: events over the rate limit and unknown names are
    * dropped unanswered (next() is not called; an error passed to next() would be emitted as an
    * `error` event on the socket), and persistent excess disconnects the agent.
    */
@@ -201,15 +201,18 @@ export class AgentGateway
     const data = socket.data as AgentSocketData;
     socket.use(([event], next) => {
       data.counters.received += 1;
-      if (typeof event !== 'string' || !KNOWN_EVENTS.has(event)) {
-        data.counters.unknown += 1;
-        return;
-      }
+      // Every event spends from the budget, known or not: a flood of junk names costs the sender too.
       this.limiter.admit(socket.id).then(
         (admission) => {
-          if (admission === 'accept') return next();
+          if (admission === 'accept') {
+            if (typeof event === 'string' && KNOWN_EVENTS.has(event)) next();
+            else data.counters.unknown += 1;
+            return;
+          }
           data.counters.dropped += 1;
           if (admission === 'disconnect') {
+            // Events already on their way after the cut are decided the same way: cut and log once.
+            if (!socket.connected) return;
             this.logger.warn({ agentId: data.agentId, limitPerSecond: this.limiter.eventsPerSecond }, 'agent disconnected: persistently over the event rate limit');
             socket.disconnect(true);
             return;
