@@ -110,9 +110,11 @@ describe.each(databaseKinds())('secret env values on %s database', (database) =>
     expect(job.env).toEqual({ TOKEN: { secret: true }, PLAIN: 'visible' });
   });
 
-  it('never appears in the hub’s log, even at debug level', () => {
+  it('never appears in the hub’s log, even at debug level, nor in the agent’s', () => {
     expect(hub.child.output).toContain('"level":20');
     expect(hub.child.output).not.toContain(secret);
+    expect(agentProcess.output.length).toBeGreaterThan(0);
+    expect(agentProcess.output).not.toContain(secret);
   });
 
   it.runIf(database === 'postgres')('is stored sealed: not in jobs, runs or stored output', async () => {
