@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Child } from '../support/child-process';
 import { ROOT } from '../support/paths';
 import { enrollAgent, type EnrolledAgent, startAgent } from '../support/test-agent';
-import { TestHub } from '../support/test-hub';
+import { ADMIN_PASSWORD, TestHub } from '../support/test-hub';
 import { waitFor } from '../support/wait';
 import { junkValue, mutate, Prng, withUnstorableText } from './support/junk';
 import { rawSession, type RawFrame } from './support/raw-engine-io';
@@ -73,7 +73,8 @@ function writeRoutes(): string[] {
 
 function restTemplate(route: string): Record<string, unknown> {
   const nowhere = { agentIds: [randomUUID()] };
-  if (route.includes('/auth/login')) return { username: 'admin', password: 'not-the-password' };
+  // Not the admin: failed logins may slow that account down for the rest of the test.
+  if (route.includes('/auth/login')) return { username: 'nobody', password: 'not-the-password' };
   if (route.includes('/agents/enroll')) return enrollBody(`opt_${randomUUID()}`, 'fuzz');
   if (route.includes('/enrollment-tokens')) return { labels: { a: 'b' }, maxUses: 1 };
   if (route.includes('/agents/')) return { name: 'n', labels: { a: 'b' } };
@@ -82,6 +83,13 @@ function restTemplate(route: string): Record<string, unknown> {
   if (route.includes('/jobs')) return { name: `fuzz-${randomUUID()}`, description: 'd', command: 'true', target: nowhere, env: { A: { value: 'x', secret: true } } };
   // Runs only ever target agents that do not exist: nothing a mutation makes valid can run anywhere.
   return { command: 'true', target: nowhere, env: { A: 'b' }, timeoutSeconds: 5 };
+}
+
+/** A session of its own (not the hub helper's shared one), so what the fuzz does to its session cannot touch another. */
+async function adminSession(hub: TestHub): Promise<string> {
+  const login = await hub.request('POST', '/api/v1/auth/login', { username: 'admin', password: ADMIN_PASSWORD }, null);
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
+  return login.body.accessToken as string;
 }
 
 function nested(depth: number): string {
@@ -132,7 +140,7 @@ describe(`the hub under fuzz on ${database} database (seed ${SEED}; FUZZ_SEED=${
     wellBehavedProcess = startAgent(wellBehaved);
     await hub.waitForAgentStatus(wellBehaved.agentId, 'online');
     fuzzer = await enrollIdentity(hub, 'fuzzer');
-    const token = await hub.login();
+    const token = await adminSession(hub);
     sampler = setInterval(() => {
       void Promise.all([
         hub.request('GET', `/api/v1/agents/${wellBehaved.agentId}`, undefined, token),
@@ -306,7 +314,8 @@ describe(`the hub under fuzz on ${database} database (seed ${SEED}; FUZZ_SEED=${
     const rng = new Prng(SEED + 2);
     const routes = writeRoutes();
     expect(routes.length).toBeGreaterThanOrEqual(15);
-    const token = await hub.login();
+    // A body may end this session (a logout route, say): a 401 then means "log in again", and is counted like any answer.
+    let token = await adminSession(hub);
     const perRoute = Math.ceil(REST_BODIES / routes.length);
     const requests = routes.flatMap((route) => Array.from({ length: perRoute }, () => route));
     const statuses = new Map<number, number>();
@@ -325,6 +334,7 @@ describe(`the hub under fuzz on ${database} database (seed ${SEED}; FUZZ_SEED=${
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
         if ('text' in response) await response.arrayBuffer();
         if (status >= 500 || status === 0) failures.push(`${route} → ${status}`);
+        if (status === 401 && (await hub.request('GET', '/api/v1/agents?limit=1', undefined, token)).status === 401) token = await adminSession(hub);
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
