@@ -35,7 +35,7 @@ export interface HubOptions {
   env?: Record<string, string>;
   /** PEM files: the hub serves HTTPS and WSS with them, and this test client trusts that certificate. */
   tls?: { certFile: string; keyFile: string };
-  /** Another hub on the same PostgreSQL database (and JWT secret): a second replica. */
+  /** Another hub on the same PostgreSQL database (and JWT secret and data key): a second replica. */
   replicaOf?: TestHub;
 }
 
@@ -81,6 +81,7 @@ export class TestHub {
       if (!options.replicaOf.env.DATABASE_URL) throw new Error('replicas share a PostgreSQL database');
       env.DATABASE_URL = options.replicaOf.env.DATABASE_URL;
       env.HUB_JWT_SECRET = readFileSync(path.join(options.replicaOf.dataDir, 'jwt-secret'), 'utf8').trim();
+      env.HUB_DATA_KEY = readFileSync(path.join(options.replicaOf.dataDir, 'data-key'), 'utf8').trim();
     } else if (options.database === 'postgres') {
       const db = await createPostgresDatabase();
       env.DATABASE_URL = db.url;

@@ -6,6 +6,9 @@ const isoTime = z.string().datetime({ offset: true });
 const noNul = (max: number) =>
   z.string().max(max).refine((s) => !s.includes('\0'), 'must not contain NUL bytes');
 
+/** Stored in 32-bit integer columns (pid, exit code, chunk numbers): larger values are refused here, not by an INSERT. */
+const int32 = () => z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1);
+
 export const MAX_OUTPUT_CHUNK_BYTES = 64 * 1024;
 /** 10 MiB: enough for any log a person reads, small enough that a flood costs nothing to keep. */
 export const DEFAULT_OUTPUT_CAP_BYTES = 10 * 1024 * 1024;
@@ -83,7 +86,7 @@ export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
 export const executionStartedSchema = z.object({
   executionId: id,
-  pid: z.number().int().nonnegative().nullable(),
+  pid: int32().nonnegative().nullable(),
   startedAt: isoTime,
 });
 export type ExecutionStarted = z.infer<typeof executionStartedSchema>;
@@ -98,7 +101,7 @@ export type OutputStream = z.infer<typeof outputStreamSchema>;
  */
 export const executionOutputSchema = z.object({
   executionId: id,
-  seq: z.number().int().nonnegative(),
+  seq: int32().nonnegative(),
   stream: outputStreamSchema,
   offset: z.number().int().nonnegative(),
   data: z.custom<Uint8Array>(
@@ -117,14 +120,14 @@ export type AgentResultStatus = z.infer<typeof agentResultStatusSchema>;
 export const executionFinishedSchema = z.object({
   executionId: id,
   status: agentResultStatusSchema,
-  exitCode: z.number().int().nullable(),
+  exitCode: int32().nullable(),
   signal: z.string().max(32).nullable(),
   /** Why it ended, when not a plain exit: `timeout`, `canceled`, `spawn_error: ...`. */
   reason: z.string().max(1024).nullable(),
   startedAt: isoTime.nullable(),
   finishedAt: isoTime,
   /** Number of output chunks sent (seq 0..outputChunks-1), so the hub can tell whether it has them all. */
-  outputChunks: z.number().int().nonnegative(),
+  outputChunks: int32().nonnegative(),
   /** 1.2: bytes dropped between the kept head and tail of the output (0 when all of it was kept). */
   outputDroppedBytes: z.number().int().nonnegative().optional(),
 });

@@ -39,13 +39,33 @@ import { ExecutionDispatcher } from '../executions/execution-dispatcher';
 import { ExecutionReconciler } from '../executions/execution-reconciler.service';
 import { ExecutionsService } from '../executions/executions.service';
 import { HealthSamplesService } from '../health-samples/health-samples.service';
+import { AgentEventLimiter } from './agent-event-limiter';
+
+/**
+ * What one connection sent, logged when it ends: `received` events, `dropped` over the rate
+ * limit, `unknown` event names (dropped too), and `validated`: events that reached the payload
+ * validator (valid or not).
+ */
+interface AgentSocketCounters {
+  received: number;
+  dropped: number;
+  unknown: number;
+  validated: number;
+}
 
 interface AgentSocketData {
   agentId: string;
   handshake: AgentHandshake;
   /** Dispatches older than this connection are what an inventory on it can vouch for. */
   connectedAt: Date;
+  counters: AgentSocketCounters;
+  /** Drops are logged at most once per DROP_LOG_INTERVAL_MS, with how many there were. */
+  dropsUnlogged: number;
+  dropLoggedAt: number;
 }
+
+const KNOWN_EVENTS: ReadonlySet<string> = new Set(Object.values(AgentToHubEvent));
+const DROP_LOG_INTERVAL_MS = 5_000;
 
 function refusal(code: ProtocolErrorCode, message: string): Error {
   return Object.assign(new Error(message), { data: { code, message } });
@@ -61,6 +81,7 @@ export class AgentGateway
 {
   private readonly logger = new Logger(AgentGateway.name);
   private stopping = false;
+  private readonly limiter: AgentEventLimiter;
 
   constructor(
     private readonly agents: AgentsService,
@@ -71,7 +92,9 @@ export class AgentGateway
     private readonly dispatcher: ExecutionDispatcher,
     private readonly health: HealthSamplesService,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
-  ) {}
+  ) {
+    this.limiter = new AgentEventLimiter(config.agentEventsPerSecond);
+  }
 
   afterInit(namespace: Namespace): void {
     namespace.use((socket, next) => {
@@ -111,7 +134,14 @@ export class AgentGateway
       this.logger.warn({ agentId: handshake.agentId, address: socket.handshake.address }, 'agent handshake refused');
       throw refusal(ProtocolErrorCode.Unauthorized, 'Unknown agent, revoked agent or wrong credential');
     }
-    (socket.data as AgentSocketData) = { agentId, handshake, connectedAt: new Date() };
+    (socket.data as AgentSocketData) = {
+      agentId,
+      handshake,
+      connectedAt: new Date(),
+      counters: { received: 0, dropped: 0, unknown: 0, validated: 0 },
+      dropsUnlogged: 0,
+      dropLoggedAt: 0,
+    };
   }
 
   /** Refused agents back off (5 s doubling to 5 min), so one line per attempt stays readable. */
@@ -124,6 +154,7 @@ export class AgentGateway
     // Register before the guarded update: a revoke racing this connection either sees the
     // socket and cuts it, or has already revoked the row and the update below fails.
     this.connections.register(agentId, socket);
+    this.limitEvents(socket);
     this.bindEvents(socket, agentId, connectedAt);
     if (!(await this.agents.markConnected(agentId, socket.id, handshake))) {
       this.connections.disconnect(agentId);
@@ -155,13 +186,60 @@ export class AgentGateway
     const data = socket.data as AgentSocketData | undefined;
     if (!data?.agentId) return;
     this.connections.unregister(data.agentId, socket);
+    void this.limiter.forget(socket.id);
     if (this.stopping) return;
     await this.agents.markDisconnected(data.agentId, socket.id).catch((error: Error) => this.logger.warn(error.message));
-    this.logger.log({ agentId: data.agentId }, 'agent disconnected');
+    this.logger.log({ agentId: data.agentId, events: data.counters }, 'agent disconnected');
+  }
+
+  /**
+   * Every incoming event passes here first: events over the rate limit and unknown names are
+   * dropped unanswered (next() is not called; an error passed to next() would be emitted as an
+   * `error` event on the socket), and persistent excess disconnects the agent.
+   */
+  private limitEvents(socket: Socket): void {
+    const data = socket.data as AgentSocketData;
+    socket.use(([event], next) => {
+      data.counters.received += 1;
+      // Every event spends from the budget, known or not: a flood of junk names costs the sender too.
+      this.limiter.admit(socket.id).then(
+        (admission) => {
+          if (admission === 'accept') {
+            if (typeof event === 'string' && KNOWN_EVENTS.has(event)) next();
+            else data.counters.unknown += 1;
+            return;
+          }
+          data.counters.dropped += 1;
+          if (admission === 'disconnect') {
+            // Events already on their way after the cut are decided the same way: cut and log once.
+            if (!socket.connected) return;
+            this.logger.warn({ agentId: data.agentId, limitPerSecond: this.limiter.eventsPerSecond }, 'agent disconnected: persistently over the event rate limit');
+            socket.disconnect(true);
+            return;
+          }
+          this.logDrop(data);
+        },
+        (error: Error) => this.logger.error({ agentId: data.agentId, err: error }, 'agent event rate limiter failed'),
+      );
+    });
+  }
+
+  private logDrop(data: AgentSocketData): void {
+    data.dropsUnlogged += 1;
+    const now = Date.now();
+    if (now - data.dropLoggedAt < DROP_LOG_INTERVAL_MS) return;
+    this.logger.warn(
+      { agentId: data.agentId, dropped: data.dropsUnlogged, limitPerSecond: this.limiter.eventsPerSecond },
+      'agent events over the rate limit dropped',
+    );
+    data.dropsUnlogged = 0;
+    data.dropLoggedAt = now;
   }
 
   private bindEvents(socket: Socket, agentId: string, connectedAt: Date): void {
+    const counters = (socket.data as AgentSocketData).counters;
     socket.on(AgentToHubEvent.Heartbeat, (payload: unknown, ack?: unknown) => {
+      counters.validated += 1;
       const parsed = parsePayload(heartbeatSchema, payload);
       if (parsed.ok) this.presence.heartbeat(agentId, socket.id);
       if (typeof ack === 'function') ack(parsed.ok ? { ok: true } : ackError(ProtocolErrorCode.ValidationError, parsed.message));
@@ -196,8 +274,10 @@ export class AgentGateway
     schema: z.ZodType<T>,
     call: (payload: T) => Promise<Ack>,
   ): void {
+    const counters = (socket.data as AgentSocketData).counters;
     socket.on(event, (payload: unknown, ack?: unknown) => {
       const reply = typeof ack === 'function' ? (ack as (a: Ack) => void) : () => undefined;
+      counters.validated += 1;
       const parsed = parsePayload(schema, payload);
       if (!parsed.ok) {
         this.logger.warn({ agentId, event, problem: parsed.message }, 'invalid message from agent');

@@ -73,3 +73,10 @@ describe('auditEventFor', () => {
     });
   });
 });
+
+describe('auditEventFor, with text the database refuses', () => {
+  it('stores a tried username holding NUL or a lone surrogate as replaced text', () => {
+    const event = auditEventFor(AUDITED_ACTIONS['POST /api/v1/auth/login']!, facts({ claimedName: 'a\0b\ud800', status: 400 }));
+    expect(event!.actorName).toBe('a\ufffdb\ufffd');
+  });
+});

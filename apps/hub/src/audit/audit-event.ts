@@ -1,3 +1,4 @@
+import { storableText } from '@outpost/protocol';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import type { AuditActorType, AuditOutcome } from './audit-event.entity';
 import type { AuditedAction } from './audited-actions';
@@ -36,7 +37,9 @@ export interface AuditEventInput {
   requestId: string;
 }
 
-const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value.slice(0, MAX_TEXT) : null);
+/** Cut to length, then made storable: a name tried at login may hold anything, and one bad row would fail its whole batch. */
+const text = (value: unknown): string | null =>
+  typeof value === 'string' && value !== '' ? storableText(value.slice(0, MAX_TEXT)) : null;
 
 function outcomeOf(status: number | undefined): AuditOutcome {
   if (status === undefined) return 'aborted';

@@ -25,6 +25,12 @@ const envSchema = z.object({
   HUB_DATA_DIR: z.string().min(1).default('./data'),
   HUB_PUBLIC_URL: optionalString.pipe(z.url('must be an http(s) URL').optional()),
   HUB_JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  HUB_DATA_KEY: optionalString.pipe(
+    z
+      .string()
+      .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
+      .optional(),
+  ),
   HUB_ADMIN_PASSWORD: optionalString.pipe(z.string().min(8, 'must be at least 8 characters').optional()),
   HUB_ACCESS_TOKEN_TTL_S: int(900, 5, 900),
   HUB_REFRESH_TOKEN_TTL_S: int(7 * 86400, 60, 90 * 86400),
@@ -34,6 +40,7 @@ const envSchema = z.object({
   HUB_AGENT_HEARTBEAT_S: int(15, 1, 3600),
   HUB_AGENT_OFFLINE_AFTER_S: int(30, 2, 86400),
   HUB_AGENT_HEALTH_INTERVAL_S: int(15, 1, 3600),
+  HUB_AGENT_EVENTS_PER_S: int(1000, 1, 1_000_000),
   HUB_EXECUTION_LEASE_S: int(600, 1, 30 * 86400),
   HUB_DELIVERY_TIMEOUT_S: int(3600, 1, 30 * 86400),
   HUB_OUTPUT_CAP_BYTES: int(DEFAULT_OUTPUT_CAP_BYTES, MIN_OUTPUT_CAP_BYTES, 1024 * 1024 * 1024),
@@ -68,6 +75,8 @@ export interface HubConfig {
   dataDir: string;
   publicUrl: string;
   jwtSecret: string | undefined;
+  /** AES-256 key for secret env values at rest (base64); generated into the data dir when unset. */
+  dataKey: string | undefined;
   adminPassword: string | undefined;
   /** Access tokens live at most 15 minutes; sessions last as long as their refresh tokens. */
   accessTokenTtlSeconds: number;
@@ -77,6 +86,8 @@ export interface HubConfig {
   agentHeartbeatSeconds: number;
   agentOfflineAfterSeconds: number;
   agentHealthIntervalSeconds: number;
+  /** Events one agent socket may send per second; the excess is dropped, and persistent excess disconnects it. */
+  agentEventsPerSecond: number;
   /** A dispatched or running execution whose agent stays away this long is `lost`. */
   executionLeaseSeconds: number;
   /** Default time a queued execution may wait for its agent before it is `expired`. */
@@ -134,6 +145,7 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     dataDir,
     publicUrl: (e.HUB_PUBLIC_URL ?? `${e.HUB_TLS_CERT_FILE ? 'https' : 'http'}://localhost:${e.HUB_PORT}`).replace(/\/+$/, ''),
     jwtSecret: e.HUB_JWT_SECRET,
+    dataKey: e.HUB_DATA_KEY,
     adminPassword: e.HUB_ADMIN_PASSWORD,
     accessTokenTtlSeconds: e.HUB_ACCESS_TOKEN_TTL_S,
     refreshTokenTtlSeconds: e.HUB_REFRESH_TOKEN_TTL_S,
@@ -145,6 +157,7 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     agentHeartbeatSeconds: e.HUB_AGENT_HEARTBEAT_S,
     agentOfflineAfterSeconds: e.HUB_AGENT_OFFLINE_AFTER_S,
     agentHealthIntervalSeconds: e.HUB_AGENT_HEALTH_INTERVAL_S,
+    agentEventsPerSecond: e.HUB_AGENT_EVENTS_PER_S,
     executionLeaseSeconds: e.HUB_EXECUTION_LEASE_S,
     deliveryTimeoutSeconds: e.HUB_DELIVERY_TIMEOUT_S,
     outputCapBytes: e.HUB_OUTPUT_CAP_BYTES,

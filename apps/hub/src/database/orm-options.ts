@@ -5,14 +5,17 @@ import path from 'node:path';
 import type { HubConfig } from '../config/hub-config';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { DATA_KEY_ORM_OPTION } from './migrations/Migration20261130210000_secrets_at_rest';
 
 export function embeddedDatabaseDir(config: HubConfig): string {
   return path.join(config.dataDir, 'pg');
 }
 
 /** One set of entities and migrations for both: the embedded PGlite and a real PostgreSQL. */
-export async function ormOptions(config: HubConfig): Promise<Options> {
+export async function ormOptions(config: HubConfig, dataKey: Buffer): Promise<Options> {
   const common: Options = {
+    // Not a MikroORM option: read by the migration that seals secrets written before they were sealed.
+    ...{ [DATA_KEY_ORM_OPTION]: dataKey.toString('base64') },
     entities: ENTITIES,
     extensions: [Migrator],
     migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },

@@ -5,6 +5,7 @@ import { ackSchema, type ExecutionAssign, type ExecutionCancel, HubToAgentEvent,
 import { AgentConnections } from '../agents/agent-connections';
 import { HubSignalsService } from '../cluster/hub-signals.service';
 import { batchLoader } from '../common/batching/batch-loader';
+import { SecretBox } from '../common/crypto/secret-box';
 import { Execution } from './execution.entity';
 import { statusesLeadingTo } from './execution-state';
 import type { Run } from './run.entity';
@@ -43,6 +44,7 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
     private readonly connections: AgentConnections,
     private readonly scheduler: SchedulerRegistry,
     private readonly signals: HubSignalsService,
+    private readonly box: SecretBox,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -150,7 +152,7 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
       if (!socket) return;
       const ack = await socket
         .timeout(ASSIGN_ACK_TIMEOUT_MS)
-        .emitWithAck(HubToAgentEvent.ExecutionAssign, toAssign(row))
+        .emitWithAck(HubToAgentEvent.ExecutionAssign, toAssign(row, this.box))
         .catch(() => null);
       const parsed = parsePayload(ackSchema, ack);
       if (!parsed.ok || !parsed.value.ok) {
@@ -217,8 +219,9 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
   }
 }
 
-function toAssign(row: PendingRow): ExecutionAssign {
-  const env = Object.fromEntries(Object.entries(row.env).map(([k, v]) => [k, v.value]));
+/** The one place a sealed secret is opened: on its way to the agent, which masks it in output. */
+function toAssign(row: PendingRow, box: SecretBox): ExecutionAssign {
+  const env = Object.fromEntries(Object.entries(row.env).map(([k, v]) => [k, v.secret ? box.open(v.sealed, k) : v.value]));
   const secretEnv = Object.entries(row.env)
     .filter(([, v]) => v.secret)
     .map(([k]) => k);

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
 import { ClusterModule } from '../cluster/cluster.module';
+import { SecretBox } from '../common/crypto/secret-box';
+import { HUB_SECRETS, type HubSecrets } from '../config/hub-secrets';
 import { ExecutionDispatcher } from './execution-dispatcher';
 import { ExecutionLifecycleService } from './execution-lifecycle.service';
 import { ExecutionOutputService } from './execution-output.service';
@@ -30,7 +32,8 @@ import { RunsService } from './runs.service';
     OutputStreamService,
     OutputEvents,
     ExecutionReconciler,
+    { provide: SecretBox, inject: [HUB_SECRETS], useFactory: (secrets: HubSecrets) => new SecretBox(secrets.dataKey) },
   ],
-  exports: [ExecutionsService, ExecutionDispatcher, ExecutionReconciler, RunsService],
+  exports: [ExecutionsService, ExecutionDispatcher, ExecutionReconciler, RunsService, SecretBox],
 })
 export class ExecutionsModule {}

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager, raw } from '@mikro-orm/postgresql';
 import {
   type Ack,
@@ -45,6 +45,8 @@ const RESULT_EVENT: Record<ExecutionFinished['status'], ExecutionEvent> = {
  */
 @Injectable()
 export class ExecutionsService {
+  private readonly logger = new Logger(ExecutionsService.name);
+
   constructor(
     private readonly em: EntityManager,
     private readonly runs: RunProgressService,
@@ -133,7 +135,7 @@ export class ExecutionsService {
       this.outputEvents.notify(report.executionId);
       return ACK_OK;
     }
-    return (await this.owned(agentId, report.executionId)) ? ACK_OK : notYours(report.executionId);
+    return (await this.owned(agentId, report.executionId)) ? ACK_OK : this.notYours(agentId, report.executionId, 'started');
   }
 
   /**
@@ -149,14 +151,14 @@ export class ExecutionsService {
        returning seq`,
       [chunk.executionId, chunk.seq, chunk.stream, chunk.offset, Buffer.from(chunk.data), chunk.at ?? null, chunk.executionId, agentId],
     );
-    if (inserted.length === 0 && !(await this.owned(agentId, chunk.executionId))) return notYours(chunk.executionId);
+    if (inserted.length === 0 && !(await this.owned(agentId, chunk.executionId))) return this.notYours(agentId, chunk.executionId, 'output');
     this.outputEvents.notify(chunk.executionId);
     return ACK_OK;
   }
 
   async reportFinished(agentId: string, result: ExecutionFinished): Promise<Ack> {
     const execution = await this.owned(agentId, result.executionId);
-    if (!execution) return notYours(result.executionId);
+    if (!execution) return this.notYours(agentId, result.executionId, 'finished');
     const event = RESULT_EVENT[result.status];
     const em = this.em.fork();
     const from = statusesLeadingTo(event, result.status);
@@ -191,13 +193,15 @@ export class ExecutionsService {
   private owned(agentId: string, executionId: string): Promise<Execution | null> {
     return this.em.fork().findOne(Execution, { id: executionId, agentId });
   }
+
+  /** A report about an execution never dispatched to this agent (or none at all): refused, nothing written. */
+  private notYours(agentId: string, executionId: string, report: 'started' | 'output' | 'finished'): Ack {
+    this.logger.warn({ agentId, executionId, report }, 'agent report refused: execution not dispatched to this agent');
+    return ackError('NOT_FOUND', `execution ${executionId} was not dispatched to this agent`);
+  }
 }
 
 function reasonFromExit(result: ExecutionFinished): string {
   if (result.signal) return `signal ${result.signal}`;
   return `exit code ${result.exitCode ?? 'unknown'}`;
-}
-
-function notYours(executionId: string): Ack {
-  return ackError('NOT_FOUND', `execution ${executionId} was not dispatched to this agent`);
 }

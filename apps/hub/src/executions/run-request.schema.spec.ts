@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeRunFields, runRequestSchema, targetSchema, toRunDefinition, toRunFields } from './run-request.schema';
+import { mergeRunFields, runRequestSchema, StoredSecret, targetSchema, toRunDefinition, toRunFields } from './run-request.schema';
 
 const AGENT = '0b5c8f3e-4a49-4c8e-9a57-0d1f6f9b2a11';
 
@@ -71,8 +71,19 @@ describe('merging and the stored form', () => {
       concurrency: 2,
       retries: { max: 1, backoffSeconds: 0 },
     });
-    const definition = toRunDefinition(request);
-    expect(definition.env).toEqual({ A: { value: 'plain', secret: false }, B: { value: 's3cret', secret: true } });
-    expect(runRequestSchema.parse(toRunFields(definition))).toEqual({ ...request, cwd: null, timeoutSeconds: null, deliveryTimeoutSeconds: null, maxFailures: null, retryLost: false });
+    const definition = toRunDefinition(request, (value, name) => `sealed(${name}=${value})`);
+    expect(definition.env).toEqual({ A: { value: 'plain', secret: false }, B: { sealed: 'sealed(B=s3cret)', secret: true } });
+    const fields = runRequestSchema.parse(toRunFields(definition));
+    expect(fields).toEqual({
+      ...request,
+      env: { A: 'plain', B: new StoredSecret('sealed(B=s3cret)') },
+      cwd: null,
+      timeoutSeconds: null,
+      deliveryTimeoutSeconds: null,
+      maxFailures: null,
+      retryLost: false,
+    });
+    // Stored again (a rerun, a job's run), a sealed secret is copied, never sealed twice.
+    expect(toRunDefinition(fields, () => 'sealed again').env).toEqual(definition.env);
   });
 });

@@ -12,11 +12,21 @@ import type { RunDefinition, StoredEnvValue } from './run.entity';
 /** NUL cannot reach exec(2): refuse it here with VALIDATION_ERROR rather than fail on the host. */
 const noNul = (schema: z.ZodString) => schema.refine((s) => !s.includes('\0'), 'must not contain NUL bytes');
 
+/**
+ * A secret already sealed in storage, carried through the hub's own merges (a job's run, a job
+ * secret kept by `{"secret": true}`). JSON cannot make one, so no request can pass a ciphertext.
+ */
+export class StoredSecret {
+  constructor(readonly sealed: string) {}
+}
+
 export const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name').max(256);
 export const envValueSchema = z.union([
   noNul(z.string().max(65536)),
   z.object({ value: noNul(z.string().max(65536)), secret: z.boolean().default(false) }),
+  z.instanceof(StoredSecret),
 ]);
+type EnvValue = z.infer<typeof envValueSchema>;
 
 const TARGET_KINDS = ['agentIds', 'labels', 'all'] as const;
 
@@ -101,13 +111,14 @@ export function mergeRunFields<T extends Pick<RunFields, (typeof SPEC_KEYS)[numb
   return { ...kept, ...stripUndefined(changes) } as T;
 }
 
-/** The stored form of a validated request. */
-export function toRunDefinition(request: RunRequest): RunDefinition {
+/** Seals a new secret value for storage (SecretBox.seal). */
+export type SealSecret = (value: string, name: string) => string;
+
+/** The stored form of a validated request; new secret values are sealed here, before anything stores them. */
+export function toRunDefinition(request: RunRequest, seal: SealSecret): RunDefinition {
   return {
     spec: specOf(request),
-    env: Object.fromEntries(
-      Object.entries(request.env ?? {}).map(([k, v]): [string, StoredEnvValue] => [k, typeof v === 'string' ? { value: v, secret: false } : v]),
-    ),
+    env: Object.fromEntries(Object.entries(request.env ?? {}).map(([k, v]) => [k, storedEnvValue(k, v, seal)])),
     cwd: request.cwd ?? null,
     timeoutSeconds: request.timeoutSeconds ?? null,
     deliveryTimeoutSeconds: request.deliveryTimeoutSeconds ?? null,
@@ -119,11 +130,17 @@ export function toRunDefinition(request: RunRequest): RunDefinition {
   };
 }
 
-/** The request a stored definition came from (secret values included: for the hub's own merges only). */
+function storedEnvValue(name: string, value: EnvValue, seal: SealSecret): StoredEnvValue {
+  if (typeof value === 'string') return { value, secret: false };
+  if (value instanceof StoredSecret) return { sealed: value.sealed, secret: true };
+  return value.secret ? { sealed: seal(value.value, name), secret: true } : { value: value.value, secret: false };
+}
+
+/** The request a stored definition came from; secrets stay sealed (StoredSecret), for the hub's own merges only. */
 export function toRunFields(definition: RunDefinition): RunFields & { target: RunTarget } {
   return {
     ...specFields(definition.spec),
-    env: Object.fromEntries(Object.entries(definition.env).map(([k, v]) => [k, v.secret ? v : v.value])),
+    env: Object.fromEntries(Object.entries(definition.env).map(([k, v]) => [k, v.secret ? new StoredSecret(v.sealed) : v.value])),
     cwd: definition.cwd,
     timeoutSeconds: definition.timeoutSeconds,
     deliveryTimeoutSeconds: definition.deliveryTimeoutSeconds,

@@ -6,11 +6,11 @@ import type { RunTarget } from './run-request.schema';
 export type RunStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'canceled';
 export type RunTrigger = 'manual' | 'schedule' | 'rerun';
 
-/** An env value as stored: secret values are never returned by the API. */
-export interface StoredEnvValue {
-  value: string;
-  secret: boolean;
-}
+/**
+ * An env value as stored: a plain value, or a secret sealed with the hub's data key (SecretBox),
+ * opened only to dispatch it to an agent and never returned by the API.
+ */
+export type StoredEnvValue = { value: string; secret: false } | { sealed: string; secret: true };
 
 export interface RetryPolicy {
   max: number;

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { AgentsService } from '../agents/agents.service';
+import { SecretBox } from '../common/crypto/secret-box';
 import { AppError } from '../common/errors/app-error';
 import type { Page } from '../common/validation/common-schemas';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
@@ -44,12 +45,13 @@ export class RunsService {
     private readonly dispatcher: ExecutionDispatcher,
     private readonly executions: ExecutionsService,
     private readonly progress: RunProgressService,
+    private readonly box: SecretBox,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
   ) {}
 
   /** An ad-hoc run, or a job's (then `origin` names it): targets resolved now. */
   async create(request: RunRequest, origin: RunOrigin) {
-    const definition = toRunDefinition(request);
+    const definition = toRunDefinition(request, (value, name) => this.box.seal(value, name));
     return this.start(definition, await this.targets.resolve(definition.target), origin);
   }
 

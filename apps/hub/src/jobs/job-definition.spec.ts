@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../common/errors/app-error';
+import { StoredSecret } from '../executions/run-request.schema';
 import { applyOverrides, patchJob, toJobRecord } from './job-definition';
 import { Job } from './job.entity';
 import { jobSchema } from './job.schemas';
+
+const seal = (value: string, name: string) => `sealed(${name}=${value})`;
 
 function storedJob(): Job {
   const job = new Job();
@@ -17,6 +20,7 @@ function storedJob(): Job {
         concurrency: 2,
       }),
       {},
+      seal,
     ),
   );
   return job;
@@ -37,14 +41,14 @@ function validationFields(run: () => unknown): string[] {
 describe('secrets kept by name', () => {
   it('keeps a stored secret given back as {"secret":true}', () => {
     const job = storedJob();
-    const record = toJobRecord(jobSchema.parse({ name: 'deploy', command: 'x', target: { all: true }, env: { TOKEN: { secret: true } } }), job.env);
-    expect(record.env).toEqual({ TOKEN: { value: 't0ken', secret: true } });
+    const record = toJobRecord(jobSchema.parse({ name: 'deploy', command: 'x', target: { all: true }, env: { TOKEN: { secret: true } } }), job.env, seal);
+    expect(record.env).toEqual({ TOKEN: { sealed: 'sealed(TOKEN=t0ken)', secret: true } });
   });
 
   it('refuses {"secret":true} where nothing secret is stored under that name', () => {
     const job = storedJob();
-    expect(validationFields(() => toJobRecord(jobSchema.parse({ name: 'j', command: 'x', target: { all: true }, env: { REGION: { secret: true } } }), job.env))).toEqual(['env.REGION']);
-    expect(validationFields(() => toJobRecord(jobSchema.parse({ name: 'j', command: 'x', target: { all: true }, env: { NEW: { secret: true } } }), {}))).toEqual(['env.NEW']);
+    expect(validationFields(() => toJobRecord(jobSchema.parse({ name: 'j', command: 'x', target: { all: true }, env: { REGION: { secret: true } } }), job.env, seal))).toEqual(['env.REGION']);
+    expect(validationFields(() => toJobRecord(jobSchema.parse({ name: 'j', command: 'x', target: { all: true }, env: { NEW: { secret: true } } }), {}, seal))).toEqual(['env.NEW']);
   });
 });
 
@@ -61,7 +65,7 @@ describe('run overrides', () => {
   it('overrides fields for one run and merges env key by key', () => {
     const request = applyOverrides(storedJob(), { target: { all: true }, env: { REGION: 'us' }, concurrency: null });
     expect(request).toMatchObject({ command: 'deploy.sh', target: { all: true }, concurrency: null });
-    expect(request.env).toEqual({ REGION: 'us', TOKEN: { value: 't0ken', secret: true } });
+    expect(request.env).toEqual({ REGION: 'us', TOKEN: new StoredSecret('sealed(TOKEN=t0ken)') });
   });
 
   it('runs the job as saved without overrides', () => {

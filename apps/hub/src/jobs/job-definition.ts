@@ -6,6 +6,8 @@ import {
   mergeRunFields,
   type RunRequest,
   runRequestSchema,
+  type SealSecret,
+  StoredSecret,
   toRunDefinition,
   toRunFields,
 } from '../executions/run-request.schema';
@@ -22,9 +24,9 @@ type EnvInput = Record<string, z.infer<typeof envValueSchema> | z.infer<typeof k
  * A job as the stored fields it becomes. `{"secret":true}` keeps the secret stored under that
  * name, so a job read from the API (secrets shown without values) can be written back as is.
  */
-export function toJobRecord(input: JobInput, stored: Record<string, StoredEnvValue>): JobRecord {
+export function toJobRecord(input: JobInput, stored: Record<string, StoredEnvValue>, seal: SealSecret): JobRecord {
   const request: RunRequest = { ...input, env: keepStoredSecrets(input.env ?? {}, stored) };
-  return { ...toRunDefinition(request), name: input.name, description: input.description ?? null, enabled: input.enabled ?? true };
+  return { ...toRunDefinition(request, seal), name: input.name, description: input.description ?? null, enabled: input.enabled ?? true };
 }
 
 /** The job a PATCH makes: checked whole, so the rules across fields hold for the result. */
@@ -43,12 +45,12 @@ export function applyOverrides(job: Job, overrides: RunOverrides): RunRequest {
 function keepStoredSecrets(env: EnvInput, stored: Record<string, StoredEnvValue>): RunRequest['env'] {
   return Object.fromEntries(
     Object.entries(env).map(([name, value]) => {
-      if (typeof value === 'string' || 'value' in value) return [name, value];
+      if (typeof value === 'string' || value instanceof StoredSecret || 'value' in value) return [name, value];
       const kept = stored[name];
       if (!kept?.secret) {
         throw AppError.validation([{ field: `env.${name}`, message: 'has no stored secret to keep: give {"value": "...", "secret": true}' }]);
       }
-      return [name, kept];
+      return [name, new StoredSecret(kept.sealed)];
     }),
   );
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { SecretBox } from '../common/crypto/secret-box';
 import { AppError } from '../common/errors/app-error';
 import type { Page } from '../common/validation/common-schemas';
 import { definitionView } from '../executions/execution-views';
@@ -17,11 +18,14 @@ export class JobsService {
   constructor(
     private readonly em: EntityManager,
     private readonly runs: RunsService,
+    private readonly box: SecretBox,
   ) {}
+
+  private readonly seal = (value: string, name: string) => this.box.seal(value, name);
 
   async create(input: JobInput, userId: string): Promise<JobView> {
     const em = this.em.fork();
-    const job = em.create(Job, { ...toJobRecord(input, {}), createdBy: userId });
+    const job = em.create(Job, { ...toJobRecord(input, {}, this.seal), createdBy: userId });
     await this.flushUniquely(em, job.name);
     return toJobView(job);
   }
@@ -44,7 +48,7 @@ export class JobsService {
   async replace(id: string, input: JobInput): Promise<JobView> {
     const em = this.em.fork();
     const job = await this.find(em, id);
-    em.assign(job, toJobRecord(input, job.env));
+    em.assign(job, toJobRecord(input, job.env, this.seal));
     await this.flushUniquely(em, job.name);
     return toJobView(job);
   }
@@ -52,7 +56,7 @@ export class JobsService {
   async update(id: string, patch: JobPatch): Promise<JobView> {
     const em = this.em.fork();
     const job = await this.find(em, id);
-    em.assign(job, toJobRecord(patchJob(job, patch), job.env));
+    em.assign(job, toJobRecord(patchJob(job, patch), job.env, this.seal));
     await this.flushUniquely(em, job.name);
     return toJobView(job);
   }

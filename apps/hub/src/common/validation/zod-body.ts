@@ -1,12 +1,23 @@
 import { applyDecorators, Body, Param, type PipeTransform, Query } from '@nestjs/common';
 import { ApiBody } from '@nestjs/swagger';
+import { UNSTORABLE_TEXT_MESSAGE, unstorableTextPaths } from '@outpost/protocol';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error';
 
-/** Parses with a zod schema, or throws VALIDATION_ERROR naming each bad field (also for bodies a service assembles). */
+/**
+ * Parses with a zod schema, or throws VALIDATION_ERROR naming each bad field (also for bodies a
+ * service assembles). Text the database cannot store (NUL, unpaired surrogates) is refused in any
+ * field, so it never turns into a failed statement and a 500.
+ */
 export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, fieldPrefix?: string): T {
   const result = schema.safeParse(value);
-  if (result.success) return result.data;
+  if (result.success) {
+    const unstorable = unstorableTextPaths(result.data);
+    if (unstorable.length === 0) return result.data;
+    throw AppError.validation(
+      unstorable.map((path) => ({ field: [fieldPrefix, path || undefined].filter((p) => p !== undefined).join('.') || '(body)', message: UNSTORABLE_TEXT_MESSAGE })),
+    );
+  }
   throw AppError.validation(
     result.error.issues.map((issue) => ({
       field: [fieldPrefix, ...issue.path].filter((p) => p !== undefined).join('.') || '(body)',

@@ -3,6 +3,7 @@ import { Migration20261123100000_fleet } from './Migration20261123100000_fleet';
 import { Migration20261123110000_execution_lifecycle } from './Migration20261123110000_execution_lifecycle';
 import { Migration20261130110000_execution_durability } from './Migration20261130110000_execution_durability';
 import { Migration20261130100000_jobs } from './Migration20261130100000_jobs';
+import { Migration20261130210000_secrets_at_rest } from './Migration20261130210000_secrets_at_rest';
 import { Migration20261130220000_audit } from './Migration20261130220000_audit';
 import { Migration20261130230000_sessions_and_api_tokens } from './Migration20261130230000_sessions_and_api_tokens';
 
@@ -13,6 +14,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261123110000_execution_lifecycle', class: Migration20261123110000_execution_lifecycle },
   { name: 'Migration20261130100000_jobs', class: Migration20261130100000_jobs },
   { name: 'Migration20261130110000_execution_durability', class: Migration20261130110000_execution_durability },
+  { name: 'Migration20261130210000_secrets_at_rest', class: Migration20261130210000_secrets_at_rest },
   { name: 'Migration20261130220000_audit', class: Migration20261130220000_audit },
   { name: 'Migration20261130230000_sessions_and_api_tokens', class: Migration20261130230000_sessions_and_api_tokens },
 ];
