@@ -15,6 +15,7 @@ import { ExecutionsModule } from './executions/executions.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { hubLoggerModule } from './logging/logger.module';
+import { SchedulesModule } from './schedules/schedules.module';
 
 @Module({})
 export class AppModule {
@@ -32,6 +33,7 @@ export class AppModule {
         AgentsModule,
         ExecutionsModule,
         JobsModule,
+        SchedulesModule,
         AgentGatewayModule,
         DownloadsModule,
       ],

@@ -38,6 +38,7 @@ const envSchema = z.object({
     (v) => (v === undefined || v === '' ? 30 : Number(v)),
     z.number({ error: 'must be a number' }).positive('must be more than 0').max(36500),
   ),
+  HUB_SCHEDULER_LEASE_S: int(10, 1, 300),
   HUB_TLS_CERT_FILE: optionalString,
   HUB_TLS_KEY_FILE: optionalString,
   HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
@@ -65,6 +66,8 @@ export interface HubConfig {
   outputCapBytes: number;
   runRetentionDays: number;
   healthRetentionDays: number;
+  /** The scheduler leader's lease: another hub takes over within about 4/3 of it after the leader dies. */
+  schedulerLeaseSeconds: number;
   /** PEM files: when both are set the hub serves HTTPS and WSS itself. */
   tls: { certFile: string; keyFile: string } | undefined;
   logLevel: string;
@@ -117,6 +120,7 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     outputCapBytes: e.HUB_OUTPUT_CAP_BYTES,
     healthRetentionDays: e.HUB_HEALTH_RETENTION_DAYS,
     runRetentionDays: e.HUB_RUN_RETENTION_DAYS,
+    schedulerLeaseSeconds: e.HUB_SCHEDULER_LEASE_S,
     tls: e.HUB_TLS_CERT_FILE && e.HUB_TLS_KEY_FILE ? { certFile: path.resolve(e.HUB_TLS_CERT_FILE), keyFile: path.resolve(e.HUB_TLS_KEY_FILE) } : undefined,
     logLevel: e.HUB_LOG_LEVEL,
     logFormat: e.HUB_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),

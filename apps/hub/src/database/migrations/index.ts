@@ -3,6 +3,7 @@ import { Migration20261123100000_fleet } from './Migration20261123100000_fleet';
 import { Migration20261123110000_execution_lifecycle } from './Migration20261123110000_execution_lifecycle';
 import { Migration20261130110000_execution_durability } from './Migration20261130110000_execution_durability';
 import { Migration20261130100000_jobs } from './Migration20261130100000_jobs';
+import { Migration20261130200000_schedules } from './Migration20261130200000_schedules';
 
 /** Listed explicitly: the order is the schema's history, and no file discovery happens at run time. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261123110000_execution_lifecycle', class: Migration20261123110000_execution_lifecycle },
   { name: 'Migration20261130100000_jobs', class: Migration20261130100000_jobs },
   { name: 'Migration20261130110000_execution_durability', class: Migration20261130110000_execution_durability },
+  { name: 'Migration20261130200000_schedules', class: Migration20261130200000_schedules },
 ];

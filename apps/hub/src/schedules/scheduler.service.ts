@@ -1,0 +1,245 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { AppError } from '../common/errors/app-error';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
+import { RunsService } from '../executions/runs.service';
+import { applyOverrides } from '../jobs/job-definition';
+import { Run } from '../executions/run.entity';
+import { Job } from '../jobs/job.entity';
+import { CLOCK, type Clock } from './clock';
+import { type FireTime, fireTimeAfter, type OccurrencePlan, planOccurrence } from './fire-times';
+import { compileSchedule } from './schedule';
+import { ScheduleChanges } from './schedule-changes';
+import { SchedulerState } from './scheduler-state';
+
+/** The longest the leader sleeps: jobs changed through another hub are seen within this. */
+const POLL_MS = 1_000;
+/** Due jobs read per query, and fired at once (each a few statements on its own connection). */
+const DUE_BATCH = 500;
+const PARALLEL_FIRES = 8;
+/** Occurrences one job fires in one pass, so a job catching up cannot hold the others back. */
+const OCCURRENCES_PER_PASS = 10;
+
+/**
+ * Fires jobs' schedules. One hub leads, by a lease in the database (`scheduler_state`); the
+ * others wait to take over. Exactly-once does not rest on the lease: each occurrence is claimed
+ * by a guarded update of the job's `next_fire_at`, and a run is unique per (job, scheduledAt),
+ * so a paused leader that wakes after losing its lease, or a restart after a crash between the
+ * run and the claim, cannot fire an occurrence twice.
+ */
+@Injectable()
+export class SchedulerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SchedulerService.name);
+  readonly hubId = `${os.hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+  private leading = false;
+  /** performance.now() until which this hub's lease surely holds (measured from before the renewal was sent). */
+  private leaseValidUntil = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  private tickAgain = false;
+  private stopped = false;
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly runs: RunsService,
+    private readonly state: SchedulerState,
+    private readonly changes: ScheduleChanges,
+    private readonly registry: SchedulerRegistry,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+  ) {}
+
+  private get leaseMs(): number {
+    return this.config.schedulerLeaseSeconds * 1000;
+  }
+
+  /**
+   * How late an occurrence may start and still count as on time: a failover takes up to 4/3 of
+   * the lease (see `renewLease`), so anything later means no hub was firing, and `missed` applies.
+   */
+  get lateGraceMs(): number {
+    return 2 * this.leaseMs + POLL_MS;
+  }
+
+  onApplicationBootstrap(): void {
+    // Renewed three times per lease: two renewals may fail before the lease runs out.
+    this.registry.addInterval('scheduler-lease', setInterval(() => void this.renewLease(), this.leaseMs / 3));
+    this.changes.onChange(() => this.wake());
+    void this.renewLease();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.leading) await this.state.releaseLease(this.hubId).catch(() => undefined);
+  }
+
+  isLeading(): boolean {
+    return this.leading && performance.now() < this.leaseValidUntil;
+  }
+
+  wake(): void {
+    if (!this.isLeading() || this.stopped) return;
+    this.sleep(0);
+  }
+
+  private async renewLease(): Promise<void> {
+    if (this.stopped) return;
+    const sentAt = performance.now();
+    let held = false;
+    try {
+      held = await this.state.holdLease(this.hubId, this.config.schedulerLeaseSeconds);
+    } catch (error) {
+      this.logger.warn(`scheduler lease: ${(error as Error).message}`);
+    }
+    if (held) this.leaseValidUntil = sentAt + this.leaseMs;
+    if (held && !this.leading) {
+      this.leading = true;
+      this.logger.log(`hub ${this.hubId} leads the scheduler`);
+      this.wake();
+    } else if (!held && this.leading && performance.now() >= this.leaseValidUntil) {
+      this.leading = false;
+      this.logger.warn(`hub ${this.hubId} no longer leads the scheduler`);
+    }
+  }
+
+  private sleep(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    this.ticking = true;
+    let nextMs = POLL_MS;
+    try {
+      do {
+        this.tickAgain = false;
+        if (!this.isLeading()) return;
+        await this.fireDue();
+      } while (this.tickAgain);
+      nextMs = await this.msToNextDue();
+    } catch (error) {
+      this.logger.warn(`scheduler tick failed: ${(error as Error).message}`);
+    } finally {
+      this.ticking = false;
+      if (this.isLeading() && !this.stopped) this.sleep(nextMs);
+    }
+  }
+
+  /** Every job whose next occurrence is due, in batches, a few at a time. */
+  private async fireDue(): Promise<void> {
+    for (;;) {
+      const now = this.clock.now();
+      const ids = await this.em.fork().execute<{ id: string }[]>(
+        `select id from jobs
+          where next_due_at <= ? and enabled and not paused
+            and not (select paused from scheduler_state where id = 1)
+          order by next_due_at limit ${DUE_BATCH}`,
+        [new Date(now)],
+      );
+      if (ids.length === 0) return;
+      const jobs = await this.em.fork().find(Job, { id: { $in: ids.map((row) => row.id) } });
+      let index = 0;
+      const worker = async (): Promise<void> => {
+        while (index < jobs.length && this.isLeading()) await this.fireJob(jobs[index++]!);
+      };
+      await Promise.all(Array.from({ length: PARALLEL_FIRES }, worker));
+      if (ids.length < DUE_BATCH || !this.isLeading()) return;
+    }
+  }
+
+  private async msToNextDue(): Promise<number> {
+    const [row] = await this.em.fork().execute<{ at: Date | null }[]>(
+      `select min(next_due_at) as at from jobs where next_due_at is not null and enabled and not paused`,
+    );
+    if (!row?.at) return POLL_MS;
+    return Math.max(0, Math.min(POLL_MS, new Date(row.at).getTime() - this.clock.now()));
+  }
+
+  /** One job's due occurrences, each claimed on its own, oldest first. */
+  private async fireJob(job: Job): Promise<void> {
+    try {
+      const schedule = compileSchedule(job.schedule!);
+      for (let pass = 0; pass < OCCURRENCES_PER_PASS && job.nextFireAt && job.nextDueAt; pass++) {
+        const now = this.clock.now();
+        if (job.nextDueAt.getTime() > now || !this.isLeading()) return;
+        const due = job.nextFireAt.getTime();
+        const plan = planOccurrence(job, schedule, due, job.nextDueAt.getTime(), now, this.lateGraceMs);
+        this.logSkipped(job, plan);
+        if (plan.fire !== null) await this.start(job, plan.fire);
+        if (!(await this.claim(job.id, due, plan.next))) return;
+        job.nextFireAt = plan.next.nextFireAt;
+        job.nextDueAt = plan.next.nextDueAt;
+      }
+    } catch (error) {
+      this.logger.error(`job ${job.id} (${job.name}): scheduled occurrence failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Moves the job on from `due`; false when another hub (or an edit) already did. */
+  private async claim(jobId: string, due: number, next: FireTime): Promise<boolean> {
+    const claimed = await this.em
+      .fork()
+      .nativeUpdate(Job, { id: jobId, nextFireAt: new Date(due) }, { nextFireAt: next.nextFireAt, nextDueAt: next.nextDueAt });
+    return claimed === 1;
+  }
+
+  /** One run for the occurrence, unless `overlap` says otherwise. */
+  private async start(job: Job, scheduledAt: number): Promise<void> {
+    if (job.overlap !== 'allow') {
+      const open = await this.em.fork().find(Run, { jobId: job.id, status: { $in: ['pending', 'running'] } }, { fields: ['id'] });
+      if (open.length > 0 && job.overlap === 'skip') {
+        const at = new Date(scheduledAt).toISOString();
+        this.logger.log(`job ${job.id} (${job.name}): occurrence ${at} skipped, run ${open[0]!.id} is still going (overlap: skip)`);
+        return;
+      }
+      for (const run of open) await this.cancelReplaced(run.id, job);
+    }
+    try {
+      await this.runs.createScheduled(applyOverrides(job, {}), {
+        requestedBy: job.scheduleSetBy,
+        trigger: 'schedule',
+        jobId: job.id,
+        scheduledAt: new Date(scheduledAt),
+      });
+    } catch (error) {
+      // Fired already: by another hub, or by this one before a crash between the run and the claim.
+      if (!(error instanceof UniqueConstraintViolationException)) throw error;
+    }
+  }
+
+  private async cancelReplaced(runId: string, job: Job): Promise<void> {
+    try {
+      await this.runs.cancel(runId, job.scheduleSetBy);
+    } catch (error) {
+      // It ended on its own meanwhile.
+      if (!(error instanceof AppError && error.code === 'CONFLICT')) throw error;
+    }
+  }
+
+  private logSkipped(job: Job, plan: OccurrencePlan): void {
+    if (!plan.skipped) return;
+    const { from, until, why } = plan.skipped;
+    const what = why === 'missed' ? `missed (missed: ${job.missed})` : `not started within startingDeadlineSeconds (${job.startingDeadlineSeconds})`;
+    const range = `${new Date(from).toISOString()} to ${new Date(until).toISOString()}`;
+    this.logger.warn(`job ${job.id} (${job.name}): occurrences ${range} ${what}`);
+  }
+
+  /** After a hub-wide resume: every job fires from its next occurrence after now; nothing that fell in the pause runs. */
+  async rescheduleAll(): Promise<void> {
+    const em = this.em.fork();
+    const jobs = await em.find(Job, { schedule: { $ne: null }, enabled: true, paused: false });
+    const now = this.clock.now();
+    for (const job of jobs) Object.assign(job, fireTimeAfter(job.id, compileSchedule(job.schedule!), now));
+    await em.flush();
+    this.wake();
+  }
+}
