@@ -52,7 +52,8 @@ export class RunsService {
   /** An ad-hoc run, or a job's (then `origin` names it): targets resolved now. */
   async create(request: RunRequest, origin: RunOrigin) {
     const definition = toRunDefinition(request);
-    return this.start(definition, await this.targets.resolve(definition.target), origin);
+    const run = await this.start(definition, await this.targets.resolve(definition.target), origin);
+    return this.get(run.id);
   }
 
   /**
@@ -94,7 +95,8 @@ export class RunsService {
       throw new AppError('NO_TARGETS', `No targets: ${message}`);
     }
     const definition = { ...pickDefinition(run), target: { agentIds } };
-    return this.start(definition, agentIds, { requestedBy, trigger: 'rerun', jobId: run.jobId, rerunOf: run.id });
+    const repeated = await this.start(definition, agentIds, { requestedBy, trigger: 'rerun', jobId: run.jobId, rerunOf: run.id });
+    return this.get(repeated.id);
   }
 
   /**
@@ -114,7 +116,7 @@ export class RunsService {
     });
     if (capped) await this.progress.settle(run.id);
     else this.dispatcher.wake(run.id, agentIds);
-    return this.get(run.id);
+    return run;
   }
 
   async get(id: string) {

@@ -19,7 +19,7 @@ import { SchedulerState } from './scheduler-state';
 /** The longest the leader sleeps: jobs changed through another hub are seen within this. */
 const POLL_MS = 1_000;
 /** Due jobs read per query, and fired at once (each a few statements on its own connection). */
-const DUE_BATCH = 500;
+const DUE_BATCH = 100;
 const PARALLEL_FIRES = 8;
 /** Occurrences one job fires in one pass, so a job catching up cannot hold the others back. */
 const OCCURRENCES_PER_PASS = 10;
