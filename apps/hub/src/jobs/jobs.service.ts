@@ -27,8 +27,8 @@ export class JobsService {
 
   async create(input: JobInput, userId: string): Promise<JobView> {
     const em = this.em.fork();
-    const job = em.create(Job, { ...toJobRecord(input, {}), createdBy: userId });
-    this.rescheduled(job, userId);
+    const job = em.create(Job, { ...toJobRecord(input, {}), createdBy: userId, scheduleSetBy: input.schedule ? userId : null });
+    this.rescheduled(job);
     await this.flushUniquely(em, job.name);
     this.scheduleChanges.changed();
     return toJobView(job);
@@ -80,24 +80,21 @@ export class JobsService {
   private async write(id: string, userId: string, record: (job: Job) => Partial<Job>): Promise<JobView> {
     const em = this.em.fork();
     const job = await this.find(em, id);
-    const before = JSON.stringify([job.enabled, scheduleFieldsOf(job)]);
+    const before = { schedule: JSON.stringify(job.schedule), state: JSON.stringify([job.enabled, scheduleFieldsOf(job)]) };
     em.assign(job, record(job));
-    if (JSON.stringify([job.enabled, scheduleFieldsOf(job)]) !== before) this.rescheduled(job, userId);
+    if (JSON.stringify(job.schedule) !== before.schedule) job.scheduleSetBy = job.schedule ? userId : null;
+    if (JSON.stringify([job.enabled, scheduleFieldsOf(job)]) !== before.state) this.rescheduled(job);
     await this.flushUniquely(em, job.name);
     this.scheduleChanges.changed();
     return toJobView(job);
   }
 
-  /**
-   * A changed schedule (or pause, resume, enable) fires from the next occurrence after now, on
-   * behalf of the user who changed it.
-   */
-  private rescheduled(job: Job, userId: string): void {
+  /** A changed schedule (or pause, resume, enable) fires from the next occurrence after now. */
+  private rescheduled(job: Job): void {
     const active = job.schedule !== null && job.enabled && !job.paused;
     const fire = active ? fireTimeAfter(job.id, compileSchedule(job.schedule!), this.clock.now()) : NO_FIRE;
     job.nextFireAt = fire.nextFireAt;
     job.nextDueAt = fire.nextDueAt;
-    if (job.schedule) job.scheduleSetBy = userId;
   }
 
   /** Its runs stay, with their own copy of the definition and no job id. */
