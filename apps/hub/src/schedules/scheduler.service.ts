@@ -90,19 +90,24 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private async renewLease(): Promise<void> {
     if (this.stopped) return;
     const sentAt = performance.now();
-    let held = false;
+    let held: boolean;
     try {
       held = await this.state.holdLease(this.hubId, this.config.schedulerLeaseSeconds);
     } catch (error) {
+      // Unknown: the lease this hub holds stays good until it runs out (isLeading checks).
       this.logger.warn(`scheduler lease: ${(error as Error).message}`);
+      return;
     }
-    if (held) this.leaseValidUntil = sentAt + this.leaseMs;
-    if (held && !this.leading) {
+    if (held) {
+      this.leaseValidUntil = sentAt + this.leaseMs;
+      if (this.leading) return;
       this.leading = true;
       this.logger.log(`hub ${this.hubId} leads the scheduler`);
       this.wake();
-    } else if (!held && this.leading && performance.now() >= this.leaseValidUntil) {
+    } else if (this.leading) {
+      // Another hub took over: stop at once.
       this.leading = false;
+      this.leaseValidUntil = 0;
       this.logger.warn(`hub ${this.hubId} no longer leads the scheduler`);
     }
   }
