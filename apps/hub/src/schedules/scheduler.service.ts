@@ -125,12 +125,14 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     this.ticking = true;
     let nextMs = POLL_MS;
     try {
+      let failed = 0;
       do {
         this.tickAgain = false;
         if (!this.isLeading()) return;
-        await this.fireDue();
+        failed += await this.fireDue();
       } while (this.tickAgain);
-      nextMs = await this.msToNextDue();
+      // A job that failed is still due: it is tried again after a poll interval, not in a tight loop.
+      if (failed === 0) nextMs = await this.msToNextDue();
     } catch (error) {
       this.logger.warn(`scheduler tick failed: ${(error as Error).message}`);
     } finally {
@@ -139,25 +141,33 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  /** Every job whose next occurrence is due, in batches, a few at a time. */
-  private async fireDue(): Promise<void> {
+  /**
+   * Every job whose next occurrence is due, in batches, a few at a time. Returns how many jobs
+   * failed; they are left out of the rest of this pass, so they cannot hold the others back.
+   */
+  private async fireDue(): Promise<number> {
+    const failed: string[] = [];
     for (;;) {
       const now = this.clock.now();
       const ids = await this.em.fork().execute<{ id: string }[]>(
         `select id from jobs
           where next_due_at <= ? and enabled and not paused
             and not (select paused from scheduler_state where id = 1)
+            and id not in (select jsonb_array_elements_text(?::jsonb)::uuid)
           order by next_due_at limit ${DUE_BATCH}`,
-        [new Date(now)],
+        [new Date(now), JSON.stringify(failed)],
       );
-      if (ids.length === 0) return;
+      if (ids.length === 0) return failed.length;
       const jobs = await this.em.fork().find(Job, { id: { $in: ids.map((row) => row.id) } });
       let index = 0;
       const worker = async (): Promise<void> => {
-        while (index < jobs.length && this.isLeading()) await this.fireJob(jobs[index++]!);
+        while (index < jobs.length && this.isLeading()) {
+          const job = jobs[index++]!;
+          if (!(await this.fireJob(job))) failed.push(job.id);
+        }
       };
       await Promise.all(Array.from({ length: PARALLEL_FIRES }, worker));
-      if (ids.length < DUE_BATCH || !this.isLeading()) return;
+      if (ids.length < DUE_BATCH || !this.isLeading()) return failed.length;
     }
   }
 
@@ -169,23 +179,25 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     return Math.max(0, Math.min(POLL_MS, new Date(row.at).getTime() - this.clock.now()));
   }
 
-  /** One job's due occurrences, each claimed on its own, oldest first. */
-  private async fireJob(job: Job): Promise<void> {
+  /** One job's due occurrences, each claimed on its own, oldest first. False when it failed. */
+  private async fireJob(job: Job): Promise<boolean> {
     try {
       const schedule = compileSchedule(job.schedule!);
       for (let pass = 0; pass < OCCURRENCES_PER_PASS && job.nextFireAt && job.nextDueAt; pass++) {
         const now = this.clock.now();
-        if (job.nextDueAt.getTime() > now || !this.isLeading()) return;
+        if (job.nextDueAt.getTime() > now || !this.isLeading()) return true;
         const due = job.nextFireAt.getTime();
         const plan = planOccurrence(job, schedule, due, job.nextDueAt.getTime(), now, this.lateGraceMs);
         this.logSkipped(job, plan);
         if (plan.fire !== null) await this.start(job, plan.fire);
-        if (!(await this.claim(job.id, due, plan.next))) return;
+        if (!(await this.claim(job.id, due, plan.next))) return true;
         job.nextFireAt = plan.next.nextFireAt;
         job.nextDueAt = plan.next.nextDueAt;
       }
+      return true;
     } catch (error) {
       this.logger.error(`job ${job.id} (${job.name}): scheduled occurrence failed: ${(error as Error).message}`);
+      return false;
     }
   }
 
