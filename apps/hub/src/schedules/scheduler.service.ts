@@ -205,8 +205,13 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private async claim(jobId: string, due: number, next: FireTime): Promise<boolean> {
     const claimed = await this.em
       .fork()
-      .nativeUpdate(Job, { id: jobId, nextFireAt: new Date(due) }, { nextFireAt: next.nextFireAt, nextDueAt: next.nextDueAt });
-    return claimed === 1;
+      .execute<{ id: string }[]>(`update jobs set next_fire_at = ?, next_due_at = ? where id = ? and next_fire_at = ? returning id`, [
+        next.nextFireAt,
+        next.nextDueAt,
+        jobId,
+        new Date(due),
+      ]);
+    return claimed.length === 1;
   }
 
   /** One run for the occurrence, unless `overlap` says otherwise. */
