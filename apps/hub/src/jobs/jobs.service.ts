@@ -9,6 +9,7 @@ import { CLOCK, type Clock } from '../schedules/clock';
 import { fireTimeAfter, NO_FIRE } from '../schedules/fire-times';
 import { compileSchedule, nextOccurrences } from '../schedules/schedule';
 import { ScheduleChanges } from '../schedules/schedule-changes';
+import { scheduleKey } from '../schedules/schedule.schema';
 import { applyOverrides, patchJob, scheduleFieldsOf, toJobRecord } from './job-definition';
 import { Job } from './job.entity';
 import type { JobInput, JobListQuery, JobPatch, RunOverrides } from './job.schemas';
@@ -80,10 +81,11 @@ export class JobsService {
   private async write(id: string, userId: string, record: (job: Job) => Partial<Job>): Promise<JobView> {
     const em = this.em.fork();
     const job = await this.find(em, id);
-    const before = { schedule: JSON.stringify(job.schedule), state: JSON.stringify([job.enabled, scheduleFieldsOf(job)]) };
+    const firing = (j: Job) => `${scheduleKey(j.schedule)} ${j.enabled} ${j.paused}`;
+    const before = { schedule: scheduleKey(job.schedule), firing: firing(job) };
     em.assign(job, record(job));
-    if (JSON.stringify(job.schedule) !== before.schedule) job.scheduleSetBy = job.schedule ? userId : null;
-    if (JSON.stringify([job.enabled, scheduleFieldsOf(job)]) !== before.state) this.rescheduled(job);
+    if (scheduleKey(job.schedule) !== before.schedule) job.scheduleSetBy = job.schedule ? userId : null;
+    if (firing(job) !== before.firing) this.rescheduled(job);
     await this.flushUniquely(em, job.name);
     this.scheduleChanges.changed();
     return toJobView(job);

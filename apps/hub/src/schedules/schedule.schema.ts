@@ -18,6 +18,13 @@ export const scheduleSchema = z
   .strict();
 export type ScheduleInput = z.infer<typeof scheduleSchema>;
 
+const SCHEDULE_KEYS = Object.keys(scheduleSchema.shape).sort();
+
+/** A schedule as one string whatever its key order (jsonb reorders keys), to tell whether it changed. */
+export function scheduleKey(schedule: ScheduleInput | null): string {
+  return JSON.stringify(schedule, SCHEDULE_KEYS);
+}
+
 export const OVERLAP_POLICIES = ['allow', 'skip', 'replace'] as const;
 export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 

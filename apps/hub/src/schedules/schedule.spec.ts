@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../common/errors/app-error';
 import { compileSchedule, jitterMs, latestOccurrence, nextOccurrences } from './schedule';
-import type { ScheduleInput } from './schedule.schema';
+import { type ScheduleInput, scheduleKey } from './schedule.schema';
 
 /** The next `count` occurrences after `after`, as ISO strings: the clock is the argument, never the machine's. */
 function occurrences(input: ScheduleInput, after: string, count: number): string[] {
@@ -192,5 +192,14 @@ describe('catching up', () => {
     expect(Math.min(...delays)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...delays)).toBeLessThanOrEqual(30_000);
     expect(new Set(delays).size).toBeGreaterThan(100);
+  });
+});
+
+describe('telling a changed schedule', () => {
+  it('ignores key order (jsonb reorders keys), not values', () => {
+    const stored = { cron: '0 2 * * *', startAt: '2026-01-01T00:00:00Z', timezone: 'UTC' };
+    expect(scheduleKey({ timezone: 'UTC', startAt: '2026-01-01T00:00:00Z', cron: '0 2 * * *' })).toBe(scheduleKey(stored));
+    expect(scheduleKey({ ...stored, timezone: 'Europe/Berlin' })).not.toBe(scheduleKey(stored));
+    expect(scheduleKey(null)).not.toBe(scheduleKey(stored));
   });
 });
