@@ -52,6 +52,14 @@ describe('what a due occurrence does', () => {
     expect(plan(job('runOnce', 1), '2026-01-01T10:00:00Z', '2026-01-01T10:00:02Z')).toMatchObject({ fire: null, next: '2026-01-01T11:00:00.000Z' });
   });
 
+  it('with jitter, an occurrence whose jittered start may still be ahead is not called missed', () => {
+    const jittered = compileSchedule({ cron: '0 * * * *', jitterSeconds: 1800 });
+    const due = t('2026-01-01T10:00:00Z');
+    // 11:00 has passed, but with up to 30 minutes of jitter it may not have been due yet: it keeps its own start.
+    const result = planOccurrence(job('runOnce'), jittered, due, due + 60_000, t('2026-01-01T11:10:00Z'), GRACE);
+    expect([iso(result.fire), result.next.nextFireAt?.toISOString()]).toEqual(['2026-01-01T10:00:00.000Z', '2026-01-01T11:00:00.000Z']);
+  });
+
   it('a one-shot fires once and then has no next occurrence', () => {
     const at = compileSchedule({ at: '2026-12-01T09:00:00Z' });
     const result = planOccurrence(job('runOnce'), at, t('2026-12-01T09:00:00Z'), t('2026-12-01T09:00:00Z'), t('2026-12-01T09:00:00.200Z'), GRACE);

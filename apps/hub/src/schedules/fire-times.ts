@@ -47,7 +47,8 @@ export function planOccurrence(job: DueJob, schedule: Schedule, due: number, due
       next: fireTimeAfter(job.id, schedule, due),
     };
   }
-  const latest = latestOccurrence(schedule, due, now - lateGraceMs);
+  // Missed for sure only when late beyond the grace even with the most jitter it could have.
+  const latest = latestOccurrence(schedule, due, now - lateGraceMs - (schedule.spec.jitterSeconds ?? 0) * 1000);
   const next = fireTimeAfter(job.id, schedule, latest);
   if (job.missed === 'runOnce' && now - latest <= deadlineMs) {
     return { fire: latest, skipped: latest > due ? { from: due, until: previousBefore(schedule, due, latest), why: 'missed' } : null, next };
