@@ -56,7 +56,7 @@ describe('what a due occurrence does', () => {
     const jittered = compileSchedule({ cron: '0 * * * *', jitterSeconds: 1800 });
     const due = t('2026-01-01T10:00:00Z');
     // 11:00 has passed, but with up to 30 minutes of jitter it may not have been due yet: it keeps its own start.
-    const result = planOccurrence(job('runOnce'), jittered, due, due + 60_000, t('2026-01-01T11:10:00Z'), GRACE);
+    const result = planOccurrence(job('runOnce', 7200), jittered, due, due + 60_000, t('2026-01-01T11:10:00Z'), GRACE);
     expect([iso(result.fire), result.next.nextFireAt?.toISOString()]).toEqual(['2026-01-01T10:00:00.000Z', '2026-01-01T11:00:00.000Z']);
   });
 
