@@ -1,4 +1,5 @@
 // What every benchmark here needs: waits with deadlines, a free loopback port, /proc readings.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
@@ -25,4 +26,37 @@ export const freePort = () =>
 export function procStat(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssBytes: Number(fields[21]) * 4096 };
+}
+
+/** A database of the benchmark's own on the server of `baseUrl`; `drop()` removes it. */
+export async function ownDatabase(baseUrl) {
+  const { default: pg } = await import('pg');
+  const name = `outpost_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`drop database if exists ${name} with (force)`).catch(() => undefined);
+      await admin.end();
+    },
+  };
+}
+
+/** The environment of a hub the benchmark starts: loopback, a known admin password, quiet JSON logs. */
+export function benchHubEnv(databaseUrl, port, dataDir) {
+  return {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    HUB_PORT: String(port),
+    HUB_HOST: '127.0.0.1',
+    HUB_DATA_DIR: dataDir,
+    HUB_ADMIN_PASSWORD: 'bench-admin-password',
+    HUB_ACCESS_TOKEN_TTL_S: '3600',
+    HUB_LOG_LEVEL: 'warn',
+    HUB_LOG_FORMAT: 'json',
+  };
 }

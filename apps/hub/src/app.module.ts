@@ -18,6 +18,7 @@ import { RateLimitModule } from './http-security/rate-limit.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LiveModule } from './live/live.module';
 import { hubLoggerModule } from './logging/logger.module';
+import { SchedulesModule } from './schedules/schedules.module';
 
 @Module({})
 export class AppModule {
@@ -38,6 +39,7 @@ export class AppModule {
         AgentsModule,
         ExecutionsModule,
         JobsModule,
+        SchedulesModule,
         AgentGatewayModule,
         LiveModule,
         DownloadsModule,

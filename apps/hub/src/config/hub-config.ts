@@ -50,6 +50,7 @@ const envSchema = z.object({
     (v) => (v === undefined || v === '' ? 30 : Number(v)),
     z.number({ error: 'must be a number' }).positive('must be more than 0').max(36500),
   ),
+  HUB_SCHEDULER_LEASE_S: int(10, 1, 300),
   HUB_TLS_CERT_FILE: optionalString,
   HUB_TLS_KEY_FILE: optionalString,
   HUB_AUDIT_RETENTION_DAYS: z.preprocess(
@@ -103,6 +104,8 @@ export interface HubConfig {
   corsOrigins: string[];
   /** Express `trust proxy`: which proxies' X-Forwarded-For is believed for the client address. */
   trustProxy: boolean | number | string[];
+  /** The scheduler leader's lease: another hub takes over within about 4/3 of it after the leader dies. */
+  schedulerLeaseSeconds: number;
   /** PEM files: when both are set the hub serves HTTPS and WSS itself. */
   tls: { certFile: string; keyFile: string } | undefined;
   logLevel: string;
@@ -167,6 +170,7 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     rateLimit: { requests: e.HUB_RATE_LIMIT_REQUESTS, windowSeconds: e.HUB_RATE_LIMIT_WINDOW_S },
     corsOrigins: e.HUB_CORS_ORIGINS.map((origin) => new URL(origin).origin),
     trustProxy: parseTrustProxy(e.HUB_TRUST_PROXY),
+    schedulerLeaseSeconds: e.HUB_SCHEDULER_LEASE_S,
     tls: e.HUB_TLS_CERT_FILE && e.HUB_TLS_KEY_FILE ? { certFile: path.resolve(e.HUB_TLS_CERT_FILE), keyFile: path.resolve(e.HUB_TLS_KEY_FILE) } : undefined,
     logLevel: e.HUB_LOG_LEVEL,
     logFormat: e.HUB_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),

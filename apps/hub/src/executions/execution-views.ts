@@ -59,6 +59,8 @@ export function toRunSummary(run: Run) {
     id: run.id,
     status: run.status,
     trigger: run.trigger,
+    scheduledAt: run.scheduledAt?.toISOString() ?? null,
+    reason: run.reason,
     jobId: run.jobId,
     rerunOf: run.rerunOf,
     requestedBy: run.requestedBy,

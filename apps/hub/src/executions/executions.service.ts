@@ -92,14 +92,14 @@ export class ExecutionsService {
     return toExecutionView((await em.fork().findOne(Execution, { id }))!);
   }
 
-  /** Used for one execution and for every execution of a canceled run. */
-  async requestCancel(execution: Execution, userId: string): Promise<void> {
+  /** Used for one execution and for every execution of a canceled run; `userId` null is the scheduler replacing a run. */
+  async requestCancel(execution: Execution, userId: string | null): Promise<void> {
     const em = this.em.fork();
     const now = new Date();
     const endedNow = await em.nativeUpdate(
       Execution,
       { id: execution.id, status: { $in: statusesLeadingTo('cancel_undelivered', 'canceled') } },
-      { status: 'canceled', reason: `canceled by ${userId} before delivery`, finishedAt: now, cancelRequestedAt: now, cancelRequestedBy: userId },
+      { status: 'canceled', reason: `canceled by ${userId ?? 'the scheduler'} before delivery`, finishedAt: now, cancelRequestedAt: now, cancelRequestedBy: userId },
     );
     if (endedNow === 1) {
       await this.runs.settle(execution.runId);

@@ -46,6 +46,8 @@ export class Run implements RunDefinition {
     | 'finishedAt'
     | 'jobId'
     | 'rerunOf'
+    | 'scheduledAt'
+    | 'reason'
     | 'concurrency'
     | 'maxFailures'
     | 'retries'
@@ -101,6 +103,14 @@ export class Run implements RunDefinition {
 
   @Property({ type: 'uuid', nullable: true })
   rerunOf: string | null = null;
+
+  /** The occurrence a scheduled run stands for; unique per job. */
+  @Property({ type: 'timestamptz', nullable: true })
+  scheduledAt: Date | null = null;
+
+  /** Why a run ended without executions (`NO_TARGETS: …`). */
+  @Property({ type: 'text', nullable: true })
+  reason: string | null = null;
 
   @Property({ type: 'uuid', nullable: true })
   requestedBy: string | null = null;

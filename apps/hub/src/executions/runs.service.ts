@@ -17,10 +17,12 @@ import { Run, type RunDefinition, type RunTrigger } from './run.entity';
 
 /** Where a run came from: it records who asked, and which job or run it repeats. */
 export interface RunOrigin {
-  requestedBy: string;
+  requestedBy: string | null;
   trigger: RunTrigger;
   jobId?: string | null;
   rerunOf?: string | null;
+  /** The occurrence a scheduled run stands for: one run per job and time (a unique index). */
+  scheduledAt?: Date | null;
 }
 
 export const RUN_SORT_FIELDS = ['createdAt', 'finishedAt'] as const;
@@ -49,10 +51,32 @@ export class RunsService {
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
   ) {}
 
+  private readonly seal = (value: string, name: string) => this.box.seal(value, name);
+
   /** An ad-hoc run, or a job's (then `origin` names it): targets resolved now. */
   async create(request: RunRequest, origin: RunOrigin) {
-    const definition = toRunDefinition(request, (value, name) => this.box.seal(value, name));
-    return this.start(definition, await this.targets.resolve(definition.target), origin);
+    const definition = toRunDefinition(request, this.seal);
+    const run = await this.start(definition, await this.targets.resolve(definition.target), origin);
+    return this.get(run.id);
+  }
+
+  /**
+   * A scheduled occurrence is always recorded: when its target matches no agent, as a run that
+   * ends `failed` at once with reason `NO_TARGETS`, so nobody wonders why nothing happened.
+   */
+  async createScheduled(request: RunRequest, origin: RunOrigin): Promise<{ id: string; status: Run['status'] }> {
+    const definition = toRunDefinition(request, this.seal);
+    let agentIds: string[];
+    try {
+      agentIds = await this.targets.resolve(definition.target);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'NO_TARGETS') throw error;
+      const em = this.em.fork();
+      const run = em.create(Run, { ...definition, ...origin, status: 'failed', reason: `NO_TARGETS: ${error.message}`, finishedAt: new Date() });
+      await em.flush();
+      return run;
+    }
+    return this.start(definition, agentIds, origin);
   }
 
   /**
@@ -75,7 +99,8 @@ export class RunsService {
       throw new AppError('NO_TARGETS', `No targets: ${message}`);
     }
     const definition = { ...pickDefinition(run), target: { agentIds } };
-    return this.start(definition, agentIds, { requestedBy, trigger: 'rerun', jobId: run.jobId, rerunOf: run.id });
+    const repeated = await this.start(definition, agentIds, { requestedBy, trigger: 'rerun', jobId: run.jobId, rerunOf: run.id });
+    return this.get(repeated.id);
   }
 
   /**
@@ -85,7 +110,7 @@ export class RunsService {
   private async start(definition: RunDefinition, agentIds: string[], origin: RunOrigin) {
     const capped = definition.concurrency !== null;
     const run = await this.em.fork().transactional(async (tx) => {
-      const run = tx.create(Run, { ...definition, ...origin, jobId: origin.jobId ?? null, rerunOf: origin.rerunOf ?? null });
+      const run = tx.create(Run, { ...definition, ...origin, jobId: origin.jobId ?? null, rerunOf: origin.rerunOf ?? null, scheduledAt: origin.scheduledAt ?? null });
       // Executions reference the run by a plain id, not a relation: write the run first.
       await tx.flush();
       const deliverBy = new Date(run.createdAt.getTime() + (definition.deliveryTimeoutSeconds ?? this.config.deliveryTimeoutSeconds) * 1000);
@@ -95,7 +120,7 @@ export class RunsService {
     });
     if (capped) await this.progress.settle(run.id);
     else this.dispatcher.wake(run.id, agentIds);
-    return this.get(run.id);
+    return run;
   }
 
   async get(id: string) {
@@ -124,7 +149,7 @@ export class RunsService {
    * A canceled run stays canceled: executions not delivered end now, in one statement however
    * many wait; the ones agents hold are asked to stop.
    */
-  async cancel(id: string, userId: string) {
+  async cancel(id: string, userId: string | null) {
     const em = this.em.fork();
     const canceled = await em.nativeUpdate(
       Run,
@@ -140,7 +165,7 @@ export class RunsService {
     await em.nativeUpdate(
       Execution,
       { runId: id, status: { $in: statusesLeadingTo('cancel_undelivered', 'canceled') } },
-      { status: 'canceled', reason: `canceled by ${userId} before delivery`, finishedAt: now, cancelRequestedAt: now, cancelRequestedBy: userId },
+      { status: 'canceled', reason: `canceled by ${userId ?? 'the scheduler'} before delivery`, finishedAt: now, cancelRequestedAt: now, cancelRequestedBy: userId },
     );
     const held = await em.find(Execution, { runId: id, status: { $in: ['dispatched', 'running'] } });
     for (const execution of held) await this.executions.requestCancel(execution, userId);

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ExecutionSpec } from '@outpost/protocol';
 import type { RunTarget } from '../executions/run-request.schema';
 import type { RetryPolicy, RunDefinition, StoredEnvValue } from '../executions/run.entity';
+import type { MissedPolicy, OverlapPolicy, ScheduleInput } from '../schedules/schedule.schema';
 
 /** A saved definition: what to run, where and how. Each run of it keeps its own copy. */
 @Entity({ tableName: 'jobs' })
@@ -18,6 +19,14 @@ export class Job implements RunDefinition {
     | 'retries'
     | 'retryLost'
     | 'enabled'
+    | 'schedule'
+    | 'overlap'
+    | 'missed'
+    | 'startingDeadlineSeconds'
+    | 'paused'
+    | 'scheduleSetBy'
+    | 'nextFireAt'
+    | 'nextDueAt'
     | 'createdBy'
     | 'createdAt'
     | 'updatedAt';
@@ -65,6 +74,37 @@ export class Job implements RunDefinition {
   /** A disabled job keeps its definition but cannot be run. */
   @Property({ type: 'boolean' })
   enabled: boolean = true;
+
+  @Property({ type: 'json', nullable: true })
+  schedule: ScheduleInput | null = null;
+
+  /** What an occurrence does while the previous run of this job is still going. */
+  @Property({ type: 'text' })
+  overlap: OverlapPolicy = 'skip';
+
+  /** What happens to occurrences missed while no hub could fire them. */
+  @Property({ type: 'text' })
+  missed: MissedPolicy = 'runOnce';
+
+  /** An occurrence not started within this many seconds of its time is not started. */
+  @Property({ type: 'integer' })
+  startingDeadlineSeconds: number = 3600;
+
+  /** The schedule is paused; the job can still be run by hand. */
+  @Property({ type: 'boolean' })
+  paused: boolean = false;
+
+  /** Who set the schedule: its runs are requested on their behalf. */
+  @Property({ type: 'uuid', nullable: true })
+  scheduleSetBy: string | null = null;
+
+  /** The next occurrence (the run's `scheduledAt`); null when there is none or the schedule is stopped. */
+  @Property({ type: 'timestamptz', nullable: true })
+  nextFireAt: Date | null = null;
+
+  /** When that occurrence starts: `nextFireAt` plus its jitter. */
+  @Property({ type: 'timestamptz', nullable: true })
+  nextDueAt: Date | null = null;
 
   @Property({ type: 'uuid', nullable: true })
   createdBy: string | null = null;

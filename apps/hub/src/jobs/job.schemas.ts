@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { paginationSchema } from '../common/validation/common-schemas';
 import { checkSpec, envNameSchema, envValueSchema, runFieldsSchema, targetSchema } from '../executions/run-request.schema';
+import { jobScheduleFieldsSchema } from '../schedules/schedule.schema';
 
 /**
  * Job bodies are the run fields (one definition, in run-request.schema.ts) plus a name, a
- * description and `enabled`. Unknown fields are refused: a misspelt field silently dropped
+ * description, `enabled`, and the scheduling fields (`schedule`, `overlap`, `missed`,
+ * `startingDeadlineSeconds`, `paused`). Unknown fields are refused: a misspelt field silently dropped
  * from a saved job would run something other than what was meant.
  */
 
@@ -16,6 +18,8 @@ const jobFieldsSchema = runFieldsSchema
     name: z.string().trim().min(1).max(128),
     description: z.string().max(4096).nullish(),
     enabled: z.boolean().optional(),
+    ...jobScheduleFieldsSchema.shape,
+    paused: z.boolean().optional(),
     env: z.record(envNameSchema, z.union([envValueSchema, keptSecretSchema])).optional(),
   })
   .strict();

@@ -13,6 +13,7 @@ import {
   type RunOverrides,
   runOverridesSchema,
 } from './job.schemas';
+import { nextRunsQuerySchema } from '../schedules/schedule.schema';
 import { JobsService } from './jobs.service';
 
 @ApiTags('jobs')
@@ -39,14 +40,31 @@ export class JobsController {
 
   @Put(':id')
   @ApiZodBody(jobSchema)
-  replace(@ValidParam('id', uuidSchema) id: string, @ValidBody(jobSchema) body: JobInput) {
-    return this.jobs.replace(id, body);
+  replace(@ValidParam('id', uuidSchema) id: string, @ValidBody(jobSchema) body: JobInput, @CurrentUser() user: AuthenticatedUser) {
+    return this.jobs.replace(id, body, user.id);
   }
 
   @Patch(':id')
   @ApiZodBody(jobPatchSchema)
-  update(@ValidParam('id', uuidSchema) id: string, @ValidBody(jobPatchSchema) body: JobPatch) {
-    return this.jobs.update(id, body);
+  update(@ValidParam('id', uuidSchema) id: string, @ValidBody(jobPatchSchema) body: JobPatch, @CurrentUser() user: AuthenticatedUser) {
+    return this.jobs.update(id, body, user.id);
+  }
+
+  @Post(':id/pause')
+  @HttpCode(200)
+  pause(@ValidParam('id', uuidSchema) id: string, @CurrentUser() user: AuthenticatedUser) {
+    return this.jobs.pause(id, user.id);
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  resume(@ValidParam('id', uuidSchema) id: string, @CurrentUser() user: AuthenticatedUser) {
+    return this.jobs.resume(id, user.id);
+  }
+
+  @Get(':id/next-runs')
+  nextRuns(@ValidParam('id', uuidSchema) id: string, @ValidQuery(nextRunsQuerySchema) query: { count: number }) {
+    return this.jobs.nextRuns(id, query.count);
   }
 
   @Delete(':id')

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { SecretBox } from '../common/crypto/secret-box';
@@ -6,7 +6,12 @@ import { AppError } from '../common/errors/app-error';
 import type { Page } from '../common/validation/common-schemas';
 import { definitionView } from '../executions/execution-views';
 import { RunsService } from '../executions/runs.service';
-import { applyOverrides, patchJob, toJobRecord } from './job-definition';
+import { CLOCK, type Clock } from '../schedules/clock';
+import { fireTimeAfter, NO_FIRE } from '../schedules/fire-times';
+import { compileSchedule, nextOccurrences } from '../schedules/schedule';
+import { ScheduleChanges } from '../schedules/schedule-changes';
+import { scheduleKey } from '../schedules/schedule.schema';
+import { applyOverrides, patchJob, scheduleFieldsOf, toJobRecord } from './job-definition';
 import { Job } from './job.entity';
 import type { JobInput, JobListQuery, JobPatch, RunOverrides } from './job.schemas';
 import { containsPattern, fetchPage } from '../common/database/list-query';
@@ -19,14 +24,18 @@ export class JobsService {
     private readonly em: EntityManager,
     private readonly runs: RunsService,
     private readonly box: SecretBox,
+    private readonly scheduleChanges: ScheduleChanges,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   private readonly seal = (value: string, name: string) => this.box.seal(value, name);
 
   async create(input: JobInput, userId: string): Promise<JobView> {
     const em = this.em.fork();
-    const job = em.create(Job, { ...toJobRecord(input, {}, this.seal), createdBy: userId });
+    const job = em.create(Job, { ...toJobRecord(input, {}, this.seal), createdBy: userId, scheduleSetBy: input.schedule ? userId : null });
+    this.rescheduled(job);
     await this.flushUniquely(em, job.name);
+    this.scheduleChanges.changed();
     return toJobView(job);
   }
 
@@ -45,20 +54,53 @@ export class JobsService {
   }
 
   /** PUT: the whole job is replaced; `{"secret":true}` keeps a stored secret. */
-  async replace(id: string, input: JobInput): Promise<JobView> {
+  async replace(id: string, input: JobInput, userId: string): Promise<JobView> {
+    return this.write(id, userId, (job) => toJobRecord(input, job.env, this.seal));
+  }
+
+  async update(id: string, patch: JobPatch, userId: string): Promise<JobView> {
+    return this.write(id, userId, (job) => toJobRecord(patchJob(job, patch), job.env, this.seal));
+  }
+
+  /** The schedule stops firing; the job can still be run by hand. */
+  async pause(id: string, userId: string): Promise<JobView> {
+    return this.write(id, userId, (job) => ({ ...scheduleFieldsOf(job), paused: true }));
+  }
+
+  /** Fires again from the next occurrence after now: what fell in the pause does not run. */
+  async resume(id: string, userId: string): Promise<JobView> {
+    return this.write(id, userId, (job) => ({ ...scheduleFieldsOf(job), paused: false }));
+  }
+
+  /** The job's next `count` occurrences from now, as the scheduler will fire them (`[]` when it will not). */
+  async nextRuns(id: string, count: number): Promise<{ items: string[] }> {
+    const job = await this.find(this.em.fork(), id);
+    if (!job.schedule || !job.enabled || job.paused || !job.nextFireAt) return { items: [] };
+    const schedule = compileSchedule(job.schedule);
+    const first = job.nextFireAt.getTime();
+    const times = [first, ...nextOccurrences(schedule, first, count - 1)];
+    return { items: times.map((t) => new Date(t).toISOString()) };
+  }
+
+  private async write(id: string, userId: string, record: (job: Job) => Partial<Job>): Promise<JobView> {
     const em = this.em.fork();
     const job = await this.find(em, id);
-    em.assign(job, toJobRecord(input, job.env, this.seal));
+    const firing = (j: Job) => `${scheduleKey(j.schedule)} ${j.enabled} ${j.paused}`;
+    const before = { schedule: scheduleKey(job.schedule), firing: firing(job) };
+    em.assign(job, record(job));
+    if (scheduleKey(job.schedule) !== before.schedule) job.scheduleSetBy = job.schedule ? userId : null;
+    if (firing(job) !== before.firing) this.rescheduled(job);
     await this.flushUniquely(em, job.name);
+    this.scheduleChanges.changed();
     return toJobView(job);
   }
 
-  async update(id: string, patch: JobPatch): Promise<JobView> {
-    const em = this.em.fork();
-    const job = await this.find(em, id);
-    em.assign(job, toJobRecord(patchJob(job, patch), job.env, this.seal));
-    await this.flushUniquely(em, job.name);
-    return toJobView(job);
+  /** A changed schedule (or pause, resume, enable) fires from the next occurrence after now. */
+  private rescheduled(job: Job): void {
+    const active = job.schedule !== null && job.enabled && !job.paused;
+    const fire = active ? fireTimeAfter(job.id, compileSchedule(job.schedule!), this.clock.now()) : NO_FIRE;
+    job.nextFireAt = fire.nextFireAt;
+    job.nextDueAt = fire.nextDueAt;
   }
 
   /** Its runs stay, with their own copy of the definition and no job id. */
@@ -98,6 +140,7 @@ function toJobView(job: Job) {
     description: job.description,
     enabled: job.enabled,
     ...definitionView(job),
+    ...scheduleFieldsOf(job),
     createdBy: job.createdBy,
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
