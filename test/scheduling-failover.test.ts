@@ -34,6 +34,8 @@ describe.skipIf(!process.env.DATABASE_URL)('scheduler failover between two hubs 
     const status = await waitFor(async () => ((await leaderOf(hubA)).leader ? leaderOf(hubA) : null), { what: 'a leader' });
     const leading = status.leader.hubId === status.thisHub.hubId ? hubA : hubB;
     const survivor = leading === hubA ? hubB : hubA;
+    const readiness = async (hub: TestHub) => (await hub.request('GET', '/health/ready', undefined, null)).body.checks.scheduler;
+    expect([await readiness(leading), await readiness(survivor)]).toEqual(['leading', 'standby']);
 
     const created = await survivor.api('POST', '/api/v1/jobs', {
       name: 'every-second',
@@ -50,6 +52,7 @@ describe.skipIf(!process.env.DATABASE_URL)('scheduler failover between two hubs 
     const killedAt = Date.now();
     await leading.kill9();
     await waitFor(async () => (await leaderOf(survivor)).thisHub.leading, { timeoutMs: 20_000, what: 'the survivor to lead' });
+    expect(await readiness(survivor)).toBe('leading');
     await waitFor(async () => (await runs()).length >= 20, { timeoutMs: 30_000, what: 'twenty seconds of runs' });
     await survivor.api('POST', `/api/v1/jobs/${jobId}/pause`);
 

@@ -13,5 +13,6 @@ import { SchedulerStatusService } from './scheduler-status.service';
   imports: [ExecutionsModule, ScheduleCoreModule],
   controllers: [SchedulerController, SchedulePreviewController],
   providers: [SchedulerService, SchedulerState, SchedulerStatusService, SchedulePreviewService],
+  exports: [SchedulerService],
 })
 export class SchedulesModule {}
