@@ -76,8 +76,10 @@ export function agentFactsFrom(sources: FactsSources): AgentFacts {
   };
 }
 
-/** The release files do not change while the agent runs: read them once. */
+/** The release files do not change while the agent runs: read them once they were read successfully. */
 let osInfoOnce: Promise<OsInfo> | undefined;
+
+const UNKNOWN_OS: OsInfo = { platform: '', distro: '', release: '', kernel: '' };
 
 /**
  * Collects the static facts (addresses are read again each time: DHCP may have moved them). Only `osInfo()` comes from systeminformation (it reads the release
@@ -85,7 +87,11 @@ let osInfoOnce: Promise<OsInfo> | undefined;
  * lscpu and dmidecode for details the hub does not show.
  */
 export async function collectAgentFacts(agentVersion: string): Promise<AgentFacts> {
-  osInfoOnce ??= osInfo().catch(() => ({ platform: '', distro: '', release: '', kernel: '' }));
+  // A failed read is not kept: the next connection's facts try again.
+  osInfoOnce ??= osInfo().catch(() => {
+    osInfoOnce = undefined;
+    return UNKNOWN_OS;
+  });
   const info = await osInfoOnce;
   return agentFactsFrom({
     hostname: os.hostname(),
