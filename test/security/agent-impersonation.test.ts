@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { databaseKinds } from '../support/databases';
+import { waitFor } from '../support/wait';
 import { TestHub } from '../support/test-hub';
 import { connectRawAgent, enrollIdentity, report } from './support/raw-agent';
 
@@ -85,12 +86,18 @@ describe.each(databaseKinds())('an agent reporting on another agent’s executio
     await intrude(executionId);
     expect(await snapshot(executionId, run.body.id)).toEqual(running);
 
-    // Each refusal is logged, structured, naming the intruder and the execution.
-    const refusals = hub.child.output
-      .split('\n')
-      .filter((line) => line.includes('agent report refused'))
-      .map((line) => JSON.parse(line) as { agentId: string; executionId: string; report: string });
-    expect(refusals.filter((r) => r.agentId === intruderId && r.executionId === executionId).map((r) => r.report).sort()).toEqual(
+    // Each refusal is logged, structured, naming the intruder and the execution (the hub's
+    // stdout reaches this process through a pipe, so the last lines may still be on their way).
+    const refusedReports = () =>
+      hub.child.output
+        .split('\n')
+        .filter((line) => line.includes('agent report refused'))
+        .map((line) => JSON.parse(line) as { agentId: string; executionId: string; report: string })
+        .filter((r) => r.agentId === intruderId && r.executionId === executionId)
+        .map((r) => r.report)
+        .sort();
+    await waitFor(() => refusedReports().length >= 8, { timeoutMs: 10_000, what: 'eight refusals in the hub log' });
+    expect(refusedReports()).toEqual(
       ['finished', 'finished', 'output', 'output', 'output', 'output', 'started', 'started'],
     );
 

@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Child } from './child-process';
 import { AGENT_MAIN } from './paths';
@@ -26,7 +25,8 @@ export interface EnrollOptions {
 export async function enrollAgent(hub: TestHub, options: EnrollOptions = {}): Promise<EnrolledAgent> {
   const token = await hub.api('POST', '/api/v1/enrollment-tokens', { labels: options.labels ?? {}, maxUses: 1 });
   if (token.status !== 201) throw new Error(`token creation failed: ${token.text}`);
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'outpost-agent-'));
+  // Inside the hub's data folder, so that destroying the hub cleans up its agents too.
+  const dataDir = mkdtempSync(path.join(hub.dataDir, 'agent-'));
   const configPath = path.join(dataDir, 'agent.json');
   const args = ['enroll', '--hub', options.hubUrl ?? hub.url, '--token', token.body.token, '--config', configPath];
   if (options.name) args.push('--name', options.name);
