@@ -4,6 +4,7 @@ import { Migration20261123110000_execution_lifecycle } from './Migration20261123
 import { Migration20261130110000_execution_durability } from './Migration20261130110000_execution_durability';
 import { Migration20261130100000_jobs } from './Migration20261130100000_jobs';
 import { Migration20261130230000_sessions_and_api_tokens } from './Migration20261130230000_sessions_and_api_tokens';
+import { Migration20261201000000_live_changes } from './Migration20261201000000_live_changes';
 
 /** Listed explicitly: the order is the schema's history, and no file discovery happens at run time. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261130100000_jobs', class: Migration20261130100000_jobs },
   { name: 'Migration20261130110000_execution_durability', class: Migration20261130110000_execution_durability },
   { name: 'Migration20261130230000_sessions_and_api_tokens', class: Migration20261130230000_sessions_and_api_tokens },
+  { name: 'Migration20261201000000_live_changes', class: Migration20261201000000_live_changes },
 ];
