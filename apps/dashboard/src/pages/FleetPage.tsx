@@ -61,6 +61,8 @@ export function FleetPage() {
     queryKey: ['agents', filters],
     queryFn: () => api<Page<Agent>>('GET', `/agents${query({ ...filters, sort: 'name', order: 'asc', limit: 200 })}`),
     placeholderData: keepPreviousData,
+    // Status changes arrive over the live socket; health numbers are not sent there (every agent, every few seconds).
+    refetchInterval: 15_000,
   });
 
   const setFilter = (key: (typeof FILTERS)[number], value: string | null) => {
