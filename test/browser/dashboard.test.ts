@@ -24,6 +24,8 @@ describe.skipIf(!existsSync(CHROMIUM)).each(databaseKinds())('dashboard in a rea
   let local: EnrolledAgent;
   const processes: Child[] = [];
   const tempDirs: string[] = [];
+  /** What the browser refused under the hub's Content Security Policy, if it sends one. */
+  const cspViolations: string[] = [];
 
   const row = (name: string) => page.locator(`tr[data-agent="${name}"]`);
   const shots = (name: string) => `${database}-${name}`;
@@ -61,6 +63,9 @@ describe.skipIf(!existsSync(CHROMIUM)).each(databaseKinds())('dashboard in a rea
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     context.setDefaultTimeout(UI_TIMEOUT);
+    context.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) cspViolations.push(message.text());
+    });
     page = await context.newPage();
   });
 
@@ -149,6 +154,7 @@ describe.skipIf(!existsSync(CHROMIUM)).each(databaseKinds())('dashboard in a rea
       await output.filter({ hasText: 'there' }).waitFor();
     }
     await page.locator('[data-execution] [data-status="succeeded"]').nth(1).waitFor();
+    await screenshot(page, shots('run'));
 
     await page.locator('[data-execution]').first().getByRole('link').click();
     await page.getByRole('heading', { name: /^Output on / }).waitFor();
@@ -300,5 +306,6 @@ describe.skipIf(!existsSync(CHROMIUM)).each(databaseKinds())('dashboard in a rea
     await page.getByRole('button', { name: 'Log in' }).waitFor();
     await page.reload();
     await page.getByRole('button', { name: 'Log in' }).waitFor();
+    expect(cspViolations).toEqual([]);
   });
 });

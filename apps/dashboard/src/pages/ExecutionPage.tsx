@@ -88,7 +88,7 @@ export function ExecutionPage() {
               </Fact>
               <Fact label="Exit code">
                 {e.exitCode ?? '–'}
-                {e.reason ? ` (${e.reason})` : ''}
+                {e.reason && !/^exit code/.test(e.reason) ? ` (${e.reason})` : ''}
               </Fact>
               <Fact label="Started">{dateTime(e.startedAt)}</Fact>
               <Fact label="Duration">{duration(e.durationMs)}</Fact>
