@@ -43,6 +43,8 @@ export function LiveUpdates({ children }: { children: ReactNode }) {
         if (runId) void queryClient.invalidateQueries({ queryKey: ['run', runId] });
       }
     });
+    // More changed at once than the hub lists in one tick: whatever is on screen may be stale.
+    socket.on('changes.truncated', () => void queryClient.invalidateQueries());
     return () => {
       socket.disconnect();
     };

@@ -27,7 +27,12 @@ export function whatText(run: Pick<Run, 'command' | 'argv' | 'script'>): string 
 export function RunPage() {
   const { id = '' } = useParams();
   const hostOf = useAgentNames();
-  const run = useQuery({ queryKey: ['run', id], queryFn: () => api<Run>('GET', `/runs/${id}`) });
+  const run = useQuery({
+    queryKey: ['run', id],
+    queryFn: () => api<Run>('GET', `/runs/${id}`),
+    // Live events refetch it at once; this only covers a socket that is down.
+    refetchInterval: (q) => (q.state.data && FINAL_RUN.includes(q.state.data.status) ? false : 5000),
+  });
   return (
     <QueryState query={run} what="the run">
       {(r) => {

@@ -8,14 +8,18 @@ const TICK_MS = 1000;
 /** How far each read reaches back before the newest change seen: covers transactions that commit a little after they wrote. */
 const OVERLAP_MS = 3000;
 
+/** Changes sent per tick at most; past it, sockets are told to reload everything instead. */
+const MAX_CHANGES = 2000;
+
+/** Newest first, so a burst larger than MAX_CHANGES still moves the window forward. */
 const CHANGES_SQL = `
   select 'agent' as kind, id, null::uuid as run_id, status, live_changed_at as changed_at from agents where live_changed_at > ?
   union all
   select 'run', id, null, status, live_changed_at from runs where live_changed_at > ?
   union all
   select 'execution', id, run_id, status, live_changed_at from executions where live_changed_at > ?
-  order by changed_at
-  limit 5000`;
+  order by changed_at desc
+  limit ${MAX_CHANGES}`;
 
 /**
  * Tells the `/live` sockets which agents, runs and executions changed (ids and states; clients
@@ -63,6 +67,7 @@ export class LiveFeedService implements OnApplicationShutdown {
       const since = this.window.since();
       const rows = await em.execute<ChangeRow[]>(CHANGES_SQL, [since, since, since]);
       for (const [event, batch] of Object.entries(this.window.take(rows))) namespace.emit(event, batch);
+      if (rows.length === MAX_CHANGES) namespace.emit('changes.truncated', {});
     } catch (error) {
       this.logger.warn(`live changes could not be read: ${(error as Error).message}`);
     } finally {
