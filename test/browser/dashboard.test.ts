@@ -161,14 +161,19 @@ describe.skipIf(!existsSync(CHROMIUM)).each(databaseKinds())('dashboard in a rea
     await page.locator('[aria-label="Output"]', { hasText: 'there' }).waitFor();
     await page.getByText('End of output.').waitFor();
     await screenshot(page, shots('execution'));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download output' }).click()]);
+    expect(readFileSync((await download.path())!, 'utf8')).toBe('hi\nthere\n');
   });
 
   it('cancels a long run', async () => {
     await page.getByRole('link', { name: 'Run command' }).first().click();
-    await page.getByLabel('Command').fill('echo started; sleep 60');
+    await page.getByLabel('Command').fill('echo started; echo complaint >&2; sleep 60');
     await pickAgent('local');
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await page.locator('[aria-label="Output of local"]', { hasText: 'started' }).waitFor();
+    // stderr is drawn in red (ANSI colour 1), stdout in the default colour.
+    await page.locator('[aria-label="Output of local"] .xterm-fg-1', { hasText: 'complaint' }).waitFor();
+    expect(await page.locator('[aria-label="Output of local"] .xterm-fg-1', { hasText: 'started' }).count()).toBe(0);
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.locator('[data-execution] [data-status="canceled"]').waitFor();
     await page.getByRole('button', { name: 'Rerun' }).waitFor();
