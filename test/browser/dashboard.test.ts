@@ -154,6 +154,7 @@ describe.skipIf(!existsSync(CHROMIUM)).each(databaseKinds())('dashboard in a rea
       await output.filter({ hasText: 'there' }).waitFor();
     }
     await page.locator('[data-execution] [data-status="succeeded"]').nth(1).waitFor();
+    await page.evaluate('window.scrollTo(0, 0)');
     await screenshot(page, shots('run'));
 
     await page.locator('[data-execution]').first().getByRole('link').click();

@@ -14,7 +14,7 @@ const COLOUR_OFF = '\x1b[0m';
  * xterm.js view of an execution's output: the command's own ANSI colours are kept, and stderr
  * is drawn in red so it stands apart from stdout.
  */
-export const Terminal = forwardRef<TerminalHandle, { label: string }>(function Terminal({ label }, ref) {
+export const Terminal = forwardRef<TerminalHandle, { label: string; height: number }>(function Terminal({ label, height }, ref) {
   const container = useRef<HTMLDivElement>(null);
   const terminal = useRef<XTerm | null>(null);
 
@@ -46,5 +46,5 @@ export const Terminal = forwardRef<TerminalHandle, { label: string }>(function T
     clear: () => terminal.current?.reset(),
   }));
 
-  return <div ref={container} role="log" aria-label={label} data-terminal style={{ height: 360, width: '100%', overflow: 'hidden', background: '#1a1b1e', padding: 4 }} />;
+  return <div ref={container} role="log" aria-label={label} data-terminal style={{ height, width: '100%', overflow: 'hidden', background: '#1a1b1e', padding: 4 }} />;
 });

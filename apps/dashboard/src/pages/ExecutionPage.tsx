@@ -28,7 +28,7 @@ async function downloadOutput(executionId: string): Promise<void> {
 }
 
 /** One execution's output, followed live until it is complete. */
-export function LiveOutput({ executionId, label = 'Output' }: { executionId: string; label?: string }) {
+export function LiveOutput({ executionId, label = 'Output', height = 360 }: { executionId: string; label?: string; height?: number }) {
   const terminal = useRef<TerminalHandle>(null);
   const queryClient = useQueryClient();
   const [streamError, setStreamError] = useState<unknown>(null);
@@ -58,7 +58,7 @@ export function LiveOutput({ executionId, label = 'Output' }: { executionId: str
   return (
     <Stack gap="xs">
       {streamError !== null && <ErrorAlert error={streamError} title="Output stream interrupted (reconnecting)" />}
-      <Terminal ref={terminal} label={label} />
+      <Terminal ref={terminal} label={label} height={height} />
       <Text size="xs" c="dimmed">
         {complete ? 'End of output.' : 'Streaming live…'} stderr is shown in red.
       </Text>

@@ -71,7 +71,7 @@ export function RunPage() {
                     <Text fw={600}>{hostOf(e.agentId)}</Text>
                     <StatusBadge status={e.status} />
                   </Group>
-                  <LiveOutput executionId={e.id} label={`Output of ${hostOf(e.agentId)}`} />
+                  <LiveOutput executionId={e.id} label={`Output of ${hostOf(e.agentId)}`} height={180} />
                 </Paper>
               ))}
           </Stack>
