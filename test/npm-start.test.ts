@@ -68,6 +68,9 @@ describe('npm start', () => {
     expect(execution).toMatchObject({ status: 'succeeded', exitCode: 0 });
     const output = await fetch(`${first.base}/api/v1/executions/${executionId}/output?stream=stdout`, { headers: first.auth });
     expect(await output.text()).toBe('hello\n');
+    const dashboard = await fetch(`${first.base}/`, { headers: { accept: 'text/html' } });
+    expect(await dashboard.text()).toContain('<div id="root">');
+    expect(started!.output).toContain(`Dashboard: http://localhost:${port}/`);
 
     await started!.stop('SIGTERM');
     expect(started!.exitCode).toBe(0);

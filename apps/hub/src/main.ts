@@ -10,6 +10,8 @@ import { ConfigError, loadHubConfig } from './config/hub-config';
 import { loadHubSecrets } from './config/hub-secrets';
 import { DataDirLockedError, lockDataDir } from './database/data-dir-lock';
 import { embeddedDatabaseDir } from './database/orm-options';
+import { DASHBOARD_DIR } from './config/repo-paths';
+import { serveDashboard } from './dashboard/serve-dashboard';
 import { assignRequestId } from './common/http/request-id';
 import { corsAllowList } from './http-security/cors-allow-list';
 import { jsonBodiesOnly } from './http-security/json-bodies-only';
@@ -45,6 +47,7 @@ async function bootstrap(): Promise<void> {
   app.useWebSocketAdapter(new HubSocketAdapter(app));
   app.enableShutdownHooks();
   app.disable('x-powered-by');
+  serveDashboard(app, DASHBOARD_DIR);
 
   const openApi = new DocumentBuilder()
     .setTitle('Outpost hub API')

@@ -17,6 +17,7 @@ export function startupBanner(config: HubConfig, secrets: HubSecrets): string {
   return [
     '',
     `Outpost hub ready at ${config.publicUrl}`,
+    `  Dashboard: ${config.publicUrl}/`,
     `  API docs:  ${config.publicUrl}/api/docs`,
     `  Database:  ${database}`,
     `  Login:     ${login}`,

@@ -3,6 +3,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver, type Options } from '@mikro-orm/postgresql';
 import path from 'node:path';
 import type { HubConfig } from '../config/hub-config';
+import { embeddedDriver } from './embedded-driver';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 import { DATA_KEY_ORM_OPTION } from './migrations/Migration20261130210000_secrets_at_rest';
@@ -27,11 +28,9 @@ export async function ormOptions(config: HubConfig, dataKey: Buffer): Promise<Op
     return { ...common, driver: PostgreSqlDriver, clientUrl: config.databaseUrl, pool: { min: 1, max: 10 } };
   }
   const dir = embeddedDatabaseDir(config);
-  // An ES module: loaded with import() from this CommonJS build, and only when the embedded database is used.
-  const { PGliteDriver } = await import('mikro-orm-pglite');
   return {
     ...common,
-    driver: PGliteDriver as unknown as Options['driver'],
+    driver: (await embeddedDriver()) as unknown as Options['driver'],
     dbName: 'postgres',
     driverOptions: { connection: { pglite: () => new PGlite(dir) } },
   };

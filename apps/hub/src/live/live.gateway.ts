@@ -1,11 +1,12 @@
 import { Inject, Logger } from '@nestjs/common';
-import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
+import { type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { Authenticator } from '../auth/authenticator.service';
 import { HubSignalsService } from '../cluster/hub-signals.service';
 import { AppError } from '../common/errors/app-error';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
+import { LiveFeedService } from './live-feed.service';
 import { originAllowed } from './live-origin';
 
 export const LIVE_NAMESPACE = '/live';
@@ -21,12 +22,14 @@ const userRoom = (id: string): string => `user:${id}`;
  * once, on whichever hub holds them.
  */
 @WebSocketGateway({ namespace: LIVE_NAMESPACE })
-export class LiveGateway implements OnGatewayInit<Namespace>, OnGatewayConnection<Socket> {
+export class LiveGateway implements OnGatewayInit<Namespace>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket> {
   private readonly logger = new Logger(LiveGateway.name);
+  @WebSocketServer() private readonly namespace!: Namespace;
 
   constructor(
     private readonly authenticator: Authenticator,
     private readonly signals: HubSignalsService,
+    private readonly feed: LiveFeedService,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
   ) {}
 
@@ -50,6 +53,11 @@ export class LiveGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
     const user = socket.data.user as AuthenticatedUser;
     void socket.join([credentialRoom(user.credential.id), userRoom(user.id)]);
     socket.emit('ready', { user: { id: user.id, username: user.username }, role: user.role });
+    this.feed.watch(this.namespace);
+  }
+
+  handleDisconnect(): void {
+    this.feed.watch(this.namespace);
   }
 
   private async authenticate(socket: Socket): Promise<void> {

@@ -7,6 +7,7 @@ import { Migration20261130200000_schedules } from './Migration20261130200000_sch
 import { Migration20261130210000_secrets_at_rest } from './Migration20261130210000_secrets_at_rest';
 import { Migration20261130220000_audit } from './Migration20261130220000_audit';
 import { Migration20261130230000_sessions_and_api_tokens } from './Migration20261130230000_sessions_and_api_tokens';
+import { Migration20261201000000_live_changes } from './Migration20261201000000_live_changes';
 
 /** Listed explicitly: the order is the schema's history, and no file discovery happens at run time. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261130210000_secrets_at_rest', class: Migration20261130210000_secrets_at_rest },
   { name: 'Migration20261130220000_audit', class: Migration20261130220000_audit },
   { name: 'Migration20261130230000_sessions_and_api_tokens', class: Migration20261130230000_sessions_and_api_tokens },
+  { name: 'Migration20261201000000_live_changes', class: Migration20261201000000_live_changes },
 ];
