@@ -28,7 +28,7 @@ export function procStat(pid) {
   return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssBytes: Number(fields[21]) * 4096 };
 }
 
-/** A database of the benchmark's own on the server of `baseUrl`; `drop()` removes it. */
+/** A database of the benchmark's own on the server of `baseUrl`, and a client of the server (`admin`) for statistics; `drop()` removes it. */
 export async function ownDatabase(baseUrl) {
   const { default: pg } = await import('pg');
   const name = `outpost_bench_${randomBytes(4).toString('hex')}`;
@@ -39,6 +39,8 @@ export async function ownDatabase(baseUrl) {
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
+    name,
+    admin,
     drop: async () => {
       await admin.query(`drop database if exists ${name} with (force)`).catch(() => undefined);
       await admin.end();
@@ -55,7 +57,8 @@ export function benchHubEnv(databaseUrl, port, dataDir) {
     HUB_HOST: '127.0.0.1',
     HUB_DATA_DIR: dataDir,
     HUB_ADMIN_PASSWORD: 'bench-admin-password',
-    HUB_ACCESS_TOKEN_TTL_S: '3600',
+    HUB_ACCESS_TOKEN_TTL_S: '900',
+    HUB_RATE_LIMIT_REQUESTS: '100000000',
     HUB_LOG_LEVEL: 'warn',
     HUB_LOG_FORMAT: 'json',
   };

@@ -11,14 +11,12 @@
 // Needs `npm run build` and a PostgreSQL server (DATABASE_URL, default
 // postgres://postgres@127.0.0.1:5432/test); it creates and drops a database of its own.
 import { fork, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { freePort, procStat, sleep, until } from './bench-support.mjs';
+import { benchHubEnv, freePort, ownDatabase, procStat, sleep, until } from './bench-support.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({
@@ -52,29 +50,11 @@ async function liveMemory() {
   return { ...usage, live: usage.heapUsed + usage.external };
 }
 
-// A database of our own.
-const dbName = `outpost_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: baseUrl });
-await admin.connect();
-await admin.query(`create database ${dbName}`);
-const dbUrl = new URL(baseUrl);
-dbUrl.pathname = `/${dbName}`;
-
+const db = await ownDatabase(baseUrl);
 const port = await freePort();
 const hubUrl = `http://127.0.0.1:${port}`;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'outpost-bench-'));
-const hubEnv = {
-  ...process.env,
-  DATABASE_URL: dbUrl.toString(),
-  HUB_PORT: String(port),
-  HUB_HOST: '127.0.0.1',
-  HUB_DATA_DIR: dataDir,
-  HUB_ADMIN_PASSWORD: 'bench-admin-password',
-  HUB_RATE_LIMIT_REQUESTS: '100000000',
-  HUB_LOG_LEVEL: 'warn',
-  HUB_LOG_FORMAT: 'json',
-  OUTPOST_BENCH_MEMORY_FILE: path.join(dataDir, 'hub-memory.json'),
-};
+const hubEnv = { ...benchHubEnv(db.url, port, dataDir), OUTPOST_BENCH_MEMORY_FILE: path.join(dataDir, 'hub-memory.json') };
 let hub;
 async function startHub() {
   const probe = path.join(root, 'scripts/bench/hub-memory-probe.cjs');
@@ -178,7 +158,6 @@ try {
 } finally {
   for (const w of workers) w.kill('SIGKILL');
   if (hub && hub.exitCode === null) await stopHub().catch(() => undefined);
-  await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => undefined);
-  await admin.end();
+  await db.drop();
   rmSync(dataDir, { recursive: true, force: true });
 }

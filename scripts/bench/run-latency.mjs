@@ -20,15 +20,13 @@
 // Needs `npm run build` and a PostgreSQL server (DATABASE_URL, default
 // postgres://postgres@127.0.0.1:5432/test); it creates and drops a database of its own.
 import { fork, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { freePort, sleep, until } from './bench-support.mjs';
+import { benchHubEnv, freePort, ownDatabase, sleep, until } from './bench-support.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({
@@ -87,7 +85,7 @@ const procTicks = (pid, children = false) => {
  * and the simulated agents, this process, and the whole machine (busy and total, /proc/stat).
  */
 async function cpuTicks() {
-  const backends = (await admin.query('select pid from pg_stat_activity where datname = $1', [dbName])).rows.map((r) => r.pid);
+  const backends = (await db.admin.query('select pid from pg_stat_activity where datname = $1', [db.name])).rows.map((r) => r.pid);
   const [, ...cols] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
   const total = cols.reduce((a, b) => a + b, 0);
   const own = process.cpuUsage();
@@ -100,7 +98,7 @@ async function cpuTicks() {
     machineBusy: total - cols[3] - cols[4],
     machineTotal: total,
     // Every statement outside an explicit transaction is one; the counters trail by up to a second.
-    transactions: Number((await admin.query('select xact_commit + xact_rollback as n from pg_stat_database where datname = $1', [dbName])).rows[0].n),
+    transactions: Number((await db.admin.query('select xact_commit + xact_rollback as n from pg_stat_database where datname = $1', [db.name])).rows[0].n),
   };
 }
 /** Percent of one core each took between two cpuTicks() (jiffies are 1/100 s). */
@@ -128,28 +126,12 @@ const verdict = (ok) => (ok ? 'met' : 'MISSED');
 
 const loadAtStart = os.loadavg()[0].toFixed(2);
 
-// A database of our own.
-const dbName = `outpost_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: baseUrl });
-await admin.connect();
-await admin.query(`create database ${dbName}`);
-const dbUrl = new URL(baseUrl);
-dbUrl.pathname = `/${dbName}`;
-
+const db = await ownDatabase(baseUrl);
 const port = await freePort();
 const hubUrl = `http://127.0.0.1:${port}`;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'outpost-bench-runs-'));
 const hubEnv = {
-  ...process.env,
-  DATABASE_URL: dbUrl.toString(),
-  HUB_PORT: String(port),
-  HUB_HOST: '127.0.0.1',
-  HUB_DATA_DIR: path.join(dataDir, 'hub'),
-  HUB_ADMIN_PASSWORD: 'bench-admin-password',
-  HUB_RATE_LIMIT_REQUESTS: '100000000',
-  HUB_ACCESS_TOKEN_TTL_S: '900',
-  HUB_LOG_LEVEL: 'warn',
-  HUB_LOG_FORMAT: 'json',
+  ...benchHubEnv(db.url, port, path.join(dataDir, 'hub')),
   OUTPOST_BENCH_MEMORY_FILE: path.join(dataDir, 'hub-memory.json'),
   ...(profileDir ? { OUTPOST_BENCH_CPU_PROFILE: profileDir } : {}),
 };
@@ -472,7 +454,6 @@ try {
   for (const w of workers) w.kill('SIGKILL');
   await stopAgents().catch(() => undefined);
   if (hub && hub.exitCode === null) await stopHub().catch(() => undefined);
-  await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => undefined);
-  await admin.end();
+  await db.drop();
   rmSync(dataDir, { recursive: true, force: true });
 }
