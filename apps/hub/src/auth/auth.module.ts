@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
@@ -23,7 +24,9 @@ import { UsersService } from './users.service';
     JwtModule.registerAsync({
       inject: [HUB_SECRETS],
       useFactory: (secrets: HubSecrets) => ({
-        secret: secrets.jwtSecret,
+        // A KeyObject made once: given a string, jsonwebtoken first tries (and fails) to parse it
+        // as a public key on every verify (~1 ms of CPU per request). The typings predate KeyObject.
+        secret: createSecretKey(Buffer.from(secrets.jwtSecret)) as unknown as Buffer,
         signOptions: { algorithm: ACCESS_TOKEN_ALGORITHM },
         verifyOptions: { algorithms: [ACCESS_TOKEN_ALGORITHM] },
       }),
