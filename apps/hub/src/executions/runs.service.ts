@@ -56,8 +56,7 @@ export class RunsService {
   /** An ad-hoc run, or a job's (then `origin` names it): targets resolved now. */
   async create(request: RunRequest, origin: RunOrigin) {
     const definition = toRunDefinition(request, this.seal);
-    const run = await this.start(definition, await this.targets.resolve(definition.target), origin);
-    return this.get(run.id);
+    return this.startAndView(definition, await this.targets.resolve(definition.target), origin);
   }
 
   /**
@@ -99,8 +98,7 @@ export class RunsService {
       throw new AppError('NO_TARGETS', `No targets: ${message}`);
     }
     const definition = { ...pickDefinition(run), target: { agentIds } };
-    const repeated = await this.start(definition, agentIds, { requestedBy, trigger: 'rerun', jobId: run.jobId, rerunOf: run.id });
-    return this.get(repeated.id);
+    return this.startAndView(definition, agentIds, { requestedBy, trigger: 'rerun', jobId: run.jobId, rerunOf: run.id });
   }
 
   /**
@@ -108,19 +106,48 @@ export class RunsService {
    * `pending` and the first ones are released by the same step that releases the rest later.
    */
   private async start(definition: RunDefinition, agentIds: string[], origin: RunOrigin) {
+    const run = await this.insert(definition, agentIds, origin);
+    await this.release(run, agentIds);
+    return run;
+  }
+
+  /**
+   * `start`, answered with the run as it is now. Uncapped, the answer is read before the
+   * dispatcher is woken: a fan-out's dispatch would hold the connections the read-back waits for.
+   */
+  private async startAndView(definition: RunDefinition, agentIds: string[], origin: RunOrigin) {
+    const run = await this.insert(definition, agentIds, origin);
+    if (run.concurrency !== null) {
+      await this.release(run, agentIds);
+      return this.get(run.id);
+    }
+    const view = await this.get(run.id);
+    await this.release(run, agentIds);
+    return view;
+  }
+
+  private async insert(definition: RunDefinition, agentIds: string[], origin: RunOrigin): Promise<Run> {
     const capped = definition.concurrency !== null;
-    const run = await this.em.fork().transactional(async (tx) => {
+    return this.em.fork().transactional(async (tx) => {
       const run = tx.create(Run, { ...definition, ...origin, jobId: origin.jobId ?? null, rerunOf: origin.rerunOf ?? null, scheduledAt: origin.scheduledAt ?? null });
       // Executions reference the run by a plain id, not a relation: write the run first.
       await tx.flush();
       const deliverBy = new Date(run.createdAt.getTime() + (definition.deliveryTimeoutSeconds ?? this.config.deliveryTimeoutSeconds) * 1000);
-      for (const agentId of agentIds) tx.create(Execution, { runId: run.id, agentId, deliverBy, status: capped ? 'pending' : 'queued' });
-      await tx.flush();
+      // One statement for all targets rather than an entity each; the ids travel as one JSON
+      // document (a bound array would be expanded into a list).
+      await tx.execute(
+        `insert into executions (id, run_id, agent_id, status, deliver_by, created_at)
+         select gen_random_uuid(), ?, target.agent_id::uuid, ?, ?, ? from jsonb_array_elements_text(?::jsonb) as target(agent_id)`,
+        [run.id, capped ? 'pending' : 'queued', deliverBy, run.createdAt, JSON.stringify(agentIds)],
+      );
       return run;
     });
-    if (capped) await this.progress.settle(run.id);
+  }
+
+  /** A capped run releases its first executions; an uncapped one wakes the dispatcher for all. */
+  private async release(run: Run, agentIds: string[]): Promise<void> {
+    if (run.concurrency !== null) await this.progress.settle(run.id);
     else this.dispatcher.wake(run.id, agentIds);
-    return run;
   }
 
   async get(id: string) {
