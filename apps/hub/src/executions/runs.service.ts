@@ -105,28 +105,23 @@ export class RunsService {
    * The run and one execution per target in one transaction. With a concurrency cap they start
    * `pending` and the first ones are released by the same step that releases the rest later.
    */
-  private async start(definition: RunDefinition, agentIds: string[], origin: RunOrigin) {
-    const run = await this.insert(definition, agentIds, origin);
+  private async start(definition: RunDefinition, agentIds: string[], origin: RunOrigin): Promise<Run> {
+    const { run } = await this.insert(definition, agentIds, origin);
     await this.release(run, agentIds);
     return run;
   }
 
   /**
-   * `start`, answered with the run as it is now. Uncapped, the answer is read before the
-   * dispatcher is woken: a fan-out's dispatch would hold the connections the read-back waits for.
+   * `start`, answered with the run as it is now. Uncapped, that is what was just written, so the
+   * answer is built from it: a read-back would wait for connections behind the dispatch it woke.
    */
   private async startAndView(definition: RunDefinition, agentIds: string[], origin: RunOrigin) {
-    const run = await this.insert(definition, agentIds, origin);
-    if (run.concurrency !== null) {
-      await this.release(run, agentIds);
-      return this.get(run.id);
-    }
-    const view = await this.get(run.id);
+    const { run, executions } = await this.insert(definition, agentIds, origin);
     await this.release(run, agentIds);
-    return view;
+    return run.concurrency === null ? toRunView(run, executions) : this.get(run.id);
   }
 
-  private async insert(definition: RunDefinition, agentIds: string[], origin: RunOrigin): Promise<Run> {
+  private async insert(definition: RunDefinition, agentIds: string[], origin: RunOrigin): Promise<{ run: Run; executions: Execution[] }> {
     const capped = definition.concurrency !== null;
     return this.em.fork().transactional(async (tx) => {
       const run = tx.create(Run, { ...definition, ...origin, jobId: origin.jobId ?? null, rerunOf: origin.rerunOf ?? null, scheduledAt: origin.scheduledAt ?? null });
@@ -135,12 +130,14 @@ export class RunsService {
       const deliverBy = new Date(run.createdAt.getTime() + (definition.deliveryTimeoutSeconds ?? this.config.deliveryTimeoutSeconds) * 1000);
       // One statement for all targets rather than an entity each; the ids travel as one JSON
       // document (a bound array would be expanded into a list).
-      await tx.execute(
+      const rows = await tx.execute<Record<string, unknown>[]>(
         `insert into executions (id, run_id, agent_id, status, deliver_by, created_at)
-         select gen_random_uuid(), ?, target.agent_id::uuid, ?, ?, ? from jsonb_array_elements_text(?::jsonb) as target(agent_id)`,
+         select gen_random_uuid(), ?, target.agent_id::uuid, ?, ?, ? from jsonb_array_elements_text(?::jsonb) as target(agent_id)
+         returning *`,
         [run.id, capped ? 'pending' : 'queued', deliverBy, run.createdAt, JSON.stringify(agentIds)],
       );
-      return run;
+      const executions = rows.map((row) => tx.map(Execution, row)).sort((a, b) => (a.agentId < b.agentId ? -1 : 1));
+      return { run, executions };
     });
   }
 
