@@ -1,6 +1,7 @@
 import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import type { ExecutionSpec } from '@outpost/protocol';
+import { RunDefinitionColumns } from './run-definition-columns';
 import type { RunTarget } from './run-request.schema';
 
 export type RunStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'canceled';
@@ -32,7 +33,7 @@ export interface RunDefinition {
 }
 
 @Entity({ tableName: 'runs' })
-export class Run implements RunDefinition {
+export class Run extends RunDefinitionColumns {
   [OptionalProps]?:
     | 'status'
     | 'trigger'
@@ -62,40 +63,6 @@ export class Run implements RunDefinition {
 
   @Property({ type: 'text' })
   trigger: RunTrigger = 'manual';
-
-  @Property({ type: 'json' })
-  spec!: ExecutionSpec;
-
-  @Property({ type: 'json', hidden: true })
-  env: Record<string, StoredEnvValue> = {};
-
-  @Property({ type: 'text', nullable: true })
-  cwd: string | null = null;
-
-  @Property({ type: 'integer', nullable: true })
-  timeoutSeconds: number | null = null;
-
-  @Property({ type: 'integer', nullable: true })
-  deliveryTimeoutSeconds: number | null = null;
-
-  /** As asked for; the agents it resolved to are the run's executions. */
-  @Property({ type: 'json' })
-  target!: RunTarget;
-
-  /** At most this many executions queued, dispatched or running at once; the others wait `pending`. */
-  @Property({ type: 'integer', nullable: true })
-  concurrency: number | null = null;
-
-  /** Once this many targets failed for good, executions not yet dispatched end `canceled`. */
-  @Property({ type: 'integer', nullable: true })
-  maxFailures: number | null = null;
-
-  @Property({ type: 'json', nullable: true })
-  retries: RetryPolicy | null = null;
-
-  /** Retry `lost` attempts too: off by default, as a lost agent may still be running the command. */
-  @Property({ type: 'boolean' })
-  retryLost: boolean = false;
 
   @Index()
   @Property({ type: 'uuid', nullable: true })

@@ -1,13 +1,11 @@
 import { Entity, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
-import type { ExecutionSpec } from '@outpost/protocol';
-import type { RunTarget } from '../executions/run-request.schema';
-import type { RetryPolicy, RunDefinition, StoredEnvValue } from '../executions/run.entity';
+import { RunDefinitionColumns } from '../executions/run-definition-columns';
 import type { MissedPolicy, OverlapPolicy, ScheduleInput } from '../schedules/schedule.schema';
 
 /** A saved definition: what to run, where and how. Each run of it keeps its own copy. */
 @Entity({ tableName: 'jobs' })
-export class Job implements RunDefinition {
+export class Job extends RunDefinitionColumns {
   [OptionalProps]?:
     | 'description'
     | 'env'
@@ -40,36 +38,6 @@ export class Job implements RunDefinition {
 
   @Property({ type: 'text', nullable: true })
   description: string | null = null;
-
-  @Property({ type: 'json' })
-  spec!: ExecutionSpec;
-
-  @Property({ type: 'json', hidden: true })
-  env: Record<string, StoredEnvValue> = {};
-
-  @Property({ type: 'text', nullable: true })
-  cwd: string | null = null;
-
-  @Property({ type: 'integer', nullable: true })
-  timeoutSeconds: number | null = null;
-
-  @Property({ type: 'integer', nullable: true })
-  deliveryTimeoutSeconds: number | null = null;
-
-  @Property({ type: 'json' })
-  target!: RunTarget;
-
-  @Property({ type: 'integer', nullable: true })
-  concurrency: number | null = null;
-
-  @Property({ type: 'integer', nullable: true })
-  maxFailures: number | null = null;
-
-  @Property({ type: 'json', nullable: true })
-  retries: RetryPolicy | null = null;
-
-  @Property({ type: 'boolean' })
-  retryLost: boolean = false;
 
   /** A disabled job keeps its definition but cannot be run. */
   @Property({ type: 'boolean' })
