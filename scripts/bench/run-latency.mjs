@@ -443,7 +443,7 @@ try {
     console.log(`  ${s.perSecond.toFixed(0)} executions/s succeeded (${s.executions} executions)  target ≥ 1000/s: ${verdict(s.perSecond >= 1000)}`);
     console.log(`  CPU: ${s.cpu}`);
     console.log(
-      `  per execution: ${s.hubMsPerExecution.toFixed(2)} ms of hub CPU, ~${s.transactionsPerExecution.toFixed(1)} PostgreSQL transactions (pg_stat_database)`,
+      `  per execution: ${s.hubMsPerExecution.toFixed(2)} ms of hub CPU, ~${s.transactionsPerExecution.toFixed(2)} PostgreSQL transactions (pg_stat_database)`,
     );
   }
   if (profileDir) {

@@ -7,6 +7,7 @@ import { HubSignalsService } from '../cluster/hub-signals.service';
 import { batchLoader } from '../common/batching/batch-loader';
 import { SecretBox } from '../common/crypto/secret-box';
 import { Execution } from './execution.entity';
+import { runsToRunning } from './execution-locks';
 import { statusesLeadingTo } from './execution-state';
 import type { Run } from './run.entity';
 
@@ -138,15 +139,7 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
   }
 
   private async dispatchRound(agentId: string, resendUnstarted: boolean): Promise<void> {
-    const statuses = resendUnstarted ? ['queued', 'dispatched'] : ['queued'];
-    const rows = await this.em.fork().execute<PendingRow[]>(
-      `select e.id, e.run_id, r.spec, r.env, r.cwd, r.timeout_seconds
-         from executions e join runs r on r.id = e.run_id
-        where e.agent_id = ? and e.status in (${statuses.map(() => '?').join(', ')})
-        order by e.created_at, e.id
-        limit ${BATCH}`,
-      [agentId, ...statuses],
-    );
+    const rows = await this.pendingLoader.load({ agentId, resendUnstarted });
     for (const row of rows) {
       const socket = this.connections.get(agentId);
       if (!socket) return;
@@ -160,19 +153,51 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
         this.waitingForSlot.add(agentId);
         return;
       }
-      // Not through RunProgressService: that service wakes this dispatcher, and must not depend back on it.
-      await this.em.fork().execute(
-        `with dispatched as (
-           update executions set status = 'dispatched', dispatched_at = now()
-            where id = ? and status in (${DISPATCH_ACKED_FROM.map(() => '?').join(', ')})
-            returning run_id)
-         update runs set status = 'running' where id in (select run_id from dispatched) and status = 'pending'`,
-        [row.id, ...DISPATCH_ACKED_FROM],
-      );
+      await this.dispatchedLoader.load(row.id);
     }
     if (rows.length === BATCH) this.again.set(agentId, this.again.get(agentId) ?? false);
     if (resendUnstarted) await this.resendCancels(agentId);
   }
+
+  /** The next executions owed to each agent asking, oldest first, in one query for all of them. */
+  private readonly pendingLoader = batchLoader<{ agentId: string; resendUnstarted: boolean }, PendingRow[]>(async (asks) => {
+    const rows = await this.em.fork().execute<(PendingRow & { agent_id: string })[]>(
+      `select e.id, e.run_id, e.agent_id, r.spec, r.env, r.cwd, r.timeout_seconds
+         from jsonb_to_recordset(?::jsonb) as a("agentId" uuid, "resendUnstarted" boolean)
+        cross join lateral (
+          select e.id, e.run_id, e.agent_id, e.created_at from executions e
+           where e.agent_id = a."agentId" and (e.status = 'queued' or (a."resendUnstarted" and e.status = 'dispatched'))
+           order by e.created_at, e.id
+           limit ${BATCH}) e
+        join runs r on r.id = e.run_id
+        order by e.created_at, e.id`,
+      [JSON.stringify(asks)],
+    );
+    const byAgent = new Map<string, PendingRow[]>();
+    for (const row of rows) {
+      const owed = byAgent.get(row.agent_id);
+      if (owed) owed.push(row);
+      else byAgent.set(row.agent_id, [row]);
+    }
+    return asks.map((ask) => byAgent.get(ask.agentId) ?? []);
+  });
+
+  /** Acked dispatches, written together. Not through RunProgressService: that service wakes this dispatcher, and must not depend back on it. */
+  private readonly dispatchedLoader = batchLoader<string, void>(async (executionIds) => {
+    await this.em.fork().execute(
+      `with locked as (
+         select id from executions
+          where id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and status in (${DISPATCH_ACKED_FROM.map(() => '?').join(', ')})
+          order by id for update),
+       dispatched as (
+         update executions set status = 'dispatched', dispatched_at = now()
+          where id in (select id from locked) and status in (${DISPATCH_ACKED_FROM.map(() => '?').join(', ')})
+          returning run_id)
+       ${runsToRunning('dispatched')}`,
+      [JSON.stringify(executionIds), ...DISPATCH_ACKED_FROM, ...DISPATCH_ACKED_FROM],
+    );
+    return executionIds.map(() => undefined);
+  });
 
   /**
    * Asks the agent to stop an execution it holds, through whichever hub holds its socket; a lost

@@ -8,12 +8,14 @@ import {
   type ExecutionOutput,
   type ExecutionStarted,
 } from '@outpost/protocol';
+import { batchLoader } from '../common/batching/batch-loader';
 import { AppError } from '../common/errors/app-error';
 import type { Page } from '../common/validation/common-schemas';
 import { Execution } from './execution.entity';
 import { type ExecutionEvent, type ExecutionStatus, isFinalExecutionStatus, statusesLeadingTo } from './execution-state';
 import { type ExecutionView, toExecutionView } from './execution-views';
 import { ExecutionDispatcher } from './execution-dispatcher';
+import { lockedInOrder, runsToRunning } from './execution-locks';
 import { OutputEvents } from './output-events';
 import { RunProgressService } from './run-progress.service';
 
@@ -31,6 +33,10 @@ export interface ExecutionListQuery {
   from?: Date | undefined;
   to?: Date | undefined;
 }
+
+const STARTED_FROM = statusesLeadingTo('started', 'running')
+  .map((s) => `'${s}'`)
+  .join(', ');
 
 const RESULT_EVENT: Record<ExecutionFinished['status'], ExecutionEvent> = {
   succeeded: 'result_succeeded',
@@ -114,29 +120,37 @@ export class ExecutionsService {
   }
 
   /**
-   * One guarded statement that also checks ownership and moves a pending run to running; only
-   * when it changes nothing is the row read, to tell a duplicate report from a stranger's.
+   * One guarded statement per batch of reports, which also checks ownership and moves pending
+   * runs to running; only a report that changed nothing makes the row be read, to tell a
+   * duplicate from a stranger's.
    */
   async reportStarted(agentId: string, report: ExecutionStarted): Promise<Ack> {
-    const from = statusesLeadingTo('started', 'running');
-    const [result] = await this.em.fork().execute<{ started: number }[]>(
-      `with started as (
-         update executions set status = 'running', pid = ?, started_at = ?,
-                -- The agent acks a dispatch before it starts, but its start report may be stored first.
-                dispatched_at = coalesce(dispatched_at, now())
-          where id = ? and agent_id = ? and status in (${from.map(() => '?').join(', ')})
-          returning run_id),
-       run as (
-         update runs set status = 'running' where id in (select run_id from started) and status = 'pending')
-       select count(*)::int as started from started`,
-      [report.pid, new Date(report.startedAt), report.executionId, agentId, ...from],
-    );
-    if (result?.started === 1) {
+    if (await this.startedLoader.load({ agentId, report })) {
       this.outputEvents.notify(report.executionId);
       return ACK_OK;
     }
     return (await this.owned(agentId, report.executionId)) ? ACK_OK : this.notYours(agentId, report.executionId, 'started');
   }
+
+  private readonly startedLoader = batchLoader<{ agentId: string; report: ExecutionStarted }, boolean>(async (reports) => {
+    const rows = await this.em.fork().execute<{ id: string }[]>(
+      `with report as (
+         select * from jsonb_to_recordset(?::jsonb) as r(id uuid, agent uuid, pid integer, "startedAt" timestamptz)),
+       ${lockedInOrder('report')},
+       started as (
+         update executions e set status = 'running', pid = r.pid, started_at = r."startedAt",
+                -- The agent acks a dispatch before it starts, but its start report may be stored first.
+                dispatched_at = coalesce(e.dispatched_at, now())
+           from report r, locked l
+          where e.id = r.id and e.id = l.id and e.status in (${STARTED_FROM})
+          returning e.id, e.run_id),
+       run as (${runsToRunning('started')})
+       select id from started`,
+      [JSON.stringify(reports.map(({ agentId, report }) => ({ id: report.executionId, agent: agentId, pid: report.pid, startedAt: report.startedAt })))],
+    );
+    const started = new Set(rows.map((row) => row.id));
+    return reports.map(({ report }) => started.has(report.executionId));
+  });
 
   /**
    * Stored once per (execution, seq), in one statement that also checks ownership: a resent chunk
@@ -156,39 +170,66 @@ export class ExecutionsService {
     return ACK_OK;
   }
 
+  /**
+   * The result, stored by a guarded update shared with the other results that arrived together;
+   * the run moves on after it. A duplicate or late result changes nothing and is acked.
+   */
   async reportFinished(agentId: string, result: ExecutionFinished): Promise<Ack> {
-    const execution = await this.owned(agentId, result.executionId);
-    if (!execution) return this.notYours(agentId, result.executionId, 'finished');
-    const event = RESULT_EVENT[result.status];
-    const em = this.em.fork();
-    const from = statusesLeadingTo(event, result.status);
-    const updated = await em.nativeUpdate(
-      Execution,
-      { id: execution.id, agentId, status: { $in: from } },
-      {
-        status: result.status,
-        exitCode: result.exitCode,
-        signal: result.signal,
-        reason:
-          execution.status === 'lost'
-            ? 'late_result'
-            : result.status === 'canceled' && execution.cancelRequestedBy
-              ? `canceled by ${execution.cancelRequestedBy}`
-              : (result.reason ?? reasonFromExit(result)),
-        startedAt: execution.startedAt ?? (result.startedAt ? new Date(result.startedAt) : null),
-        dispatchedAt: execution.dispatchedAt ?? new Date(),
-        finishedAt: new Date(result.finishedAt),
-        outputChunks: result.outputChunks,
-        outputTruncated: (result.outputDroppedBytes ?? 0) > 0,
-        outputDroppedBytes: result.outputDroppedBytes ?? 0,
-      },
-    );
-    if (updated === 1) this.outputEvents.notify(execution.id);
-    if (updated === 1) await this.runs.settle(execution.runId);
+    const runId = await this.finishedLoader.load({ agentId, result });
+    if (runId === null && !(await this.owned(agentId, result.executionId))) return this.notYours(agentId, result.executionId, 'finished');
+    if (runId !== null) {
+      this.outputEvents.notify(result.executionId);
+      await this.runs.settle(runId);
+    }
     // A slot on the agent is free again: whatever it turned away can go.
     this.dispatcher.slotFreed(agentId);
     return ACK_OK;
   }
+
+  /** Resolves to the run of each execution the result changed, null where it changed nothing. */
+  private readonly finishedLoader = batchLoader<{ agentId: string; result: ExecutionFinished }, string | null>(async (results) => {
+    const rows = await this.em.fork().execute<{ id: string; run_id: string }[]>(
+      `with result as (
+         select * from jsonb_to_recordset(?::jsonb) as r(
+           id uuid, agent uuid, status text, "from" text[], "exitCode" integer, signal text, reason text,
+           "startedAt" timestamptz, "finishedAt" timestamptz, "outputChunks" integer, "outputDroppedBytes" bigint)),
+       ${lockedInOrder('result')}
+       update executions e set status = r.status, exit_code = r."exitCode", signal = r.signal,
+              reason = case when e.status = 'lost' then 'late_result'
+                            when r.status = 'canceled' and e.cancel_requested_by is not null then 'canceled by ' || e.cancel_requested_by
+                            else r.reason end,
+              started_at = coalesce(e.started_at, r."startedAt"), dispatched_at = coalesce(e.dispatched_at, now()),
+              finished_at = r."finishedAt", output_chunks = r."outputChunks",
+              output_truncated = r."outputDroppedBytes" > 0, output_dropped_bytes = r."outputDroppedBytes"
+         from result r, locked l
+        where e.id = r.id and e.id = l.id and e.status = any(r."from")
+        returning e.id, e.run_id`,
+      [
+        JSON.stringify(
+          results.map(({ agentId, result }) => ({
+            id: result.executionId,
+            agent: agentId,
+            status: result.status,
+            from: statusesLeadingTo(RESULT_EVENT[result.status], result.status),
+            exitCode: result.exitCode,
+            signal: result.signal,
+            reason: result.reason ?? reasonFromExit(result),
+            startedAt: result.startedAt,
+            finishedAt: result.finishedAt,
+            outputChunks: result.outputChunks,
+            outputDroppedBytes: result.outputDroppedBytes ?? 0,
+          })),
+        ),
+      ],
+    );
+    const runOf = new Map(rows.map((row) => [row.id, row.run_id]));
+    // The same result twice in one batch: the first caller carries it, the second is a duplicate.
+    return results.map(({ result }) => {
+      const runId = runOf.get(result.executionId) ?? null;
+      runOf.delete(result.executionId);
+      return runId;
+    });
+  });
 
   private owned(agentId: string, executionId: string): Promise<Execution | null> {
     return this.em.fork().findOne(Execution, { id: executionId, agentId });

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { batchLoader } from '../common/batching/batch-loader';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { ExecutionDispatcher } from './execution-dispatcher';
 import { statusesLeadingTo } from './execution-state';
@@ -25,7 +26,10 @@ const SETTLE = `
       select 1 from executions e where e.run_id = r.id and e.status <> 'succeeded'
          and not exists (select 1 from executions n where n.run_id = e.run_id and n.agent_id = e.agent_id and n.attempt > e.attempt)
     ) then 'failed' else 'succeeded' end
-   where r.id = ? and r.status in ('pending', 'running')
+   where r.id in (
+           select id from runs where id in (select value::uuid from jsonb_array_elements_text(?::jsonb))
+              and status in ('pending', 'running') order by id for update)
+     and r.status in ('pending', 'running')
      and not exists (select 1 from executions e where e.run_id = r.id and e.status in (${OPEN}))`;
 
 /**
@@ -52,16 +56,24 @@ export class RunProgressService implements OnApplicationBootstrap {
 
   /**
    * Called after an execution of the run ended, after the run was created, and by the sweep.
-   * A run without concurrency, maxFailures or retries costs one statement, as most runs do.
+   * Runs without concurrency, maxFailures or retries, as most are, settle together in one
+   * statement with the others that came due meanwhile.
    */
   async settle(runId: string): Promise<void> {
-    const [run] = await this.em.fork().execute<{ orchestrated: boolean }[]>(
-      `with settled as (${SETTLE} and not ${ORCHESTRATED})
-       select ${ORCHESTRATED} as orchestrated from runs r where r.id = ?`,
-      [runId, runId],
-    );
-    if (run?.orchestrated) await this.step(runId);
+    if (await this.settleLoader.load(runId)) await this.step(runId);
   }
+
+  /** Resolves to whether the run needs the locked step. */
+  private readonly settleLoader = batchLoader<string, boolean>(async (runIds) => {
+    const ids = JSON.stringify(runIds);
+    const rows = await this.em.fork().execute<{ id: string }[]>(
+      `with settled as (${SETTLE} and not ${ORCHESTRATED})
+       select r.id from runs r where r.id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and ${ORCHESTRATED}`,
+      [ids, ids],
+    );
+    const orchestrated = new Set(rows.map((row) => row.id));
+    return runIds.map((id) => orchestrated.has(id));
+  });
 
   private async step(runId: string): Promise<void> {
     const outcome = await this.em.fork().transactional(async (tx) => {
@@ -77,7 +89,7 @@ export class RunProgressService implements OnApplicationBootstrap {
         );
       }
       const released = step.slots === 0 ? [] : await this.release(tx, run, step.slots);
-      await tx.execute(SETTLE, [runId]);
+      await tx.execute(SETTLE, [JSON.stringify([runId])]);
       return { released, step };
     });
     if (!outcome) return;
