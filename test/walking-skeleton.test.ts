@@ -91,6 +91,35 @@ describe.each(databaseKinds())('walking skeleton on %s database', (database) => 
     expect((await hub.api('GET', `/api/v1/runs/${execution.runId}`)).body.status).toBe('failed');
   });
 
+  it('answers GET /api/v1/runs/:id?wait= as the run ends, or when the wait is over', async () => {
+    const quick = await hub.api('POST', '/api/v1/runs', { target: { agentIds: [first.agentId] }, command: 'sleep 1; echo done' });
+    const asked = Date.now();
+    const ended = await hub.api('GET', `/api/v1/runs/${quick.body.id}?wait=60`);
+    expect(ended.status).toBe(200);
+    expect(ended.body).toMatchObject({ status: 'succeeded', finishedAt: expect.any(String) });
+    expect(ended.body.executions.map((e: any) => e.status)).toEqual(['succeeded']);
+    // Answered by the run's end, long before the wait would have run out.
+    expect(Date.now() - asked).toBeLessThan(30_000);
+
+    const slow = await hub.api('POST', '/api/v1/runs', { target: { agentIds: [second.agentId] }, command: 'sleep 60' });
+    const waitedFrom = Date.now();
+    const unfinished = await hub.api('GET', `/api/v1/runs/${slow.body.id}?wait=1`);
+    expect(unfinished.status).toBe(200);
+    expect(['pending', 'running']).toContain(unfinished.body.status);
+    expect(unfinished.body.finishedAt).toBeNull();
+    expect(Date.now() - waitedFrom).toBeGreaterThanOrEqual(900);
+    // A cancel through the API wakes a waiter at once.
+    const waiting = hub.api('GET', `/api/v1/runs/${slow.body.id}?wait=60`);
+    expect((await hub.api('POST', `/api/v1/runs/${slow.body.id}/cancel`)).status).toBe(200);
+    expect((await waiting).body.status).toBe('canceled');
+
+    for (const bad of ['61', '-1', 'soon']) {
+      const refused = await hub.api('GET', `/api/v1/runs/${quick.body.id}?wait=${bad}`);
+      expect(refused.status, bad).toBe(400);
+      expect(refused.body.error.code).toBe('VALIDATION_ERROR');
+    }
+  });
+
   it('times out a three-level process tree, one level trapping SIGTERM, and leaves no process alive', async () => {
     // Level 1 starts level 2, which ignores SIGTERM and starts level 3; each prints its PID.
     const command = [

@@ -1,7 +1,7 @@
 // Run benchmark (issue 4): how fast runs of `true` complete, against one hub on PostgreSQL.
 // Prints, for N = 1 and N = --real-agents real agent processes and N = --sim-agents simulated
-// agents, the time from `POST /api/v1/runs` to every execution `succeeded` as a client polling
-// every --poll-ms sees it, the single-run latency p50/p99 on one real agent, and the sustained
+// agents, the time from `POST /api/v1/runs` to every execution `succeeded` as a client waiting
+// with `GET /api/v1/runs/:id?wait=` sees it, the single-run latency p50/p99 on one real agent, and the sustained
 // executions per second with --in-flight runs kept open against the simulated agents, each
 // beside its target, with the CPU each party took meanwhile.
 //
@@ -38,7 +38,6 @@ const { values: args } = parseArgs({
     'single-runs': { type: 'string', default: '200' },
     'sustain-seconds': { type: 'string', default: '10' },
     'in-flight': { type: 'string', default: '4' },
-    'poll-ms': { type: 'string', default: '2' },
     'start-batch': { type: 'string', default: '10' },
     'enroll-concurrency': { type: 'string', default: '16' },
     'cpu-profile': { type: 'string' },
@@ -51,7 +50,6 @@ const TRIALS = Number(args.trials);
 const SINGLE_RUNS = Number(args['single-runs']);
 const SUSTAIN_S = Number(args['sustain-seconds']);
 const IN_FLIGHT = Number(args['in-flight']);
-const POLL_MS = Number(args['poll-ms']);
 const START_BATCH = Number(args['start-batch']);
 const profileDir = args['cpu-profile'] ? path.resolve(args['cpu-profile']) : undefined;
 const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -198,39 +196,23 @@ const onlineCount = async (selector) =>
 const OPEN = ['pending', 'queued', 'dispatched', 'running'];
 
 /**
- * One run of `true`: the time from sending the POST to the first poll that sees every execution
- * succeeded, and the same span by the hub's own timestamps (the run's createdAt to the last
- * execution's finishedAt), free of HTTP and polling. One target is polled with
- * `GET /api/v1/runs/:id`; a fan-out with the count of its open executions, which costs the hub
- * the same at any N (the run view of 1,000 executions costs it ~30 ms a poll), and then read
- * once with `GET /api/v1/runs/:id` to check that every execution succeeded.
+ * One run of `true`: the time from sending the POST to the answer of `GET /api/v1/runs/:id?wait=`
+ * (which answers as the run ends), and the same span by the hub's own timestamps (the run's
+ * createdAt to the last execution's finishedAt), free of HTTP.
  */
 async function timeRun(target, expected) {
   const started = performance.now();
   const run = await api('POST', '/api/v1/runs', { command: 'true', target });
   const postMs = performance.now() - started;
   if (run.executions.length !== expected) throw new Error(`run ${run.id} has ${run.executions.length} executions, expected ${expected}`);
-  const openQuery = `/api/v1/executions?runId=${run.id}&status=${OPEN.join(',')}&limit=1`;
-  let view = run;
-  const done = async () => {
-    if (expected > 1) return (await api('GET', openQuery)).total === 0;
-    view = await api('GET', `/api/v1/runs/${run.id}`);
-    return view.executions.every((e) => !OPEN.includes(e.status));
-  };
-  let polls = 0;
-  for (;;) {
-    if (performance.now() - started > 60_000) throw new Error(`run ${run.id} not finished after 60 s: ${summarize(await api('GET', `/api/v1/runs/${run.id}`))}`);
-    await sleep(POLL_MS);
-    polls += 1;
-    if (await done()) break;
-  }
+  const view = await api('GET', `/api/v1/runs/${run.id}?wait=60`);
   const observedMs = performance.now() - started;
-  if (expected > 1) view = await api('GET', `/api/v1/runs/${run.id}`);
+  if (view.finishedAt === null) throw new Error(`run ${run.id} not finished after 60 s: ${summarize(view)}`);
   const failed = view.executions.filter((e) => e.status !== 'succeeded');
   if (failed.length > 0) throw new Error(`run ${run.id}: ${failed.length} executions did not succeed, e.g. ${JSON.stringify(failed[0])}`);
   const created = Date.parse(view.createdAt);
   const hubMs = Math.max(...view.executions.map((e) => Date.parse(e.finishedAt))) - created;
-  return { observedMs, hubMs, postMs, polls, view };
+  return { observedMs, hubMs, postMs, view };
 }
 function summarize(view) {
   const counts = {};
@@ -249,7 +231,7 @@ async function fanOut(target, n) {
   const observed = trials.map((t) => t.observedMs);
   const hubSide = trials.map((t) => t.hubMs);
   log(`N=${n}: observed ${observed.map((v) => v.toFixed(0)).join(', ')} ms; hub-side ${hubSide.join(', ')} ms`);
-  return { n, observed, hubSide, cpu, polls: median(trials.map((t) => t.polls)), postMs: median(trials.map((t) => t.postMs)) };
+  return { n, observed, hubSide, cpu, postMs: median(trials.map((t) => t.postMs)) };
 }
 
 const results = {};
@@ -414,13 +396,13 @@ try {
     console.log(
       `  ${label.padEnd(34)} median ${ms(median(r.observed))} (min ${ms(Math.min(...r.observed))}, max ${ms(Math.max(...r.observed))}; hub-side median ${median(r.hubSide)} ms)` +
         (target === undefined ? '' : `  target ≤ ${target} ms: ${verdict(median(r.observed) <= target)}`) +
-        `\n  ${''.padEnd(34)} POST answered after ${ms(r.postMs)}, ${r.polls} polls per run (medians); CPU during the trials: ${r.cpu}`,
+        `\n  ${''.padEnd(34)} POST answered after ${ms(r.postMs)} (median); CPU during the trials: ${r.cpu}`,
     );
   console.log(
     `\nRun benchmark: \`true\` on real and simulated agents, hub on PostgreSQL (${os.cpus().length} cores, load average ${loadAtStart} at start, protocol ${PROTOCOL_VERSION})`,
   );
   console.log(
-    `POST /api/v1/runs → every execution succeeded (polled every ${POLL_MS} ms: GET /api/v1/runs/:id for 1 target, the count of open executions for more; 1 warm-up + ${TRIALS} trials):`,
+    `POST /api/v1/runs → every execution succeeded, as GET /api/v1/runs/:id?wait=60 answers it (1 warm-up + ${TRIALS} trials):`,
   );
   if (results.one) row('N=1 real agent:', results.one);
   if (results.real) row(`N=${REAL} real agents:`, results.real, 500);

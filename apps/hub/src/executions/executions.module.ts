@@ -11,6 +11,7 @@ import { ExecutionsController } from './executions.controller';
 import { ExecutionsService } from './executions.service';
 import { OutputEvents } from './output-events';
 import { OutputStreamService } from './output-stream.service';
+import { RunEndings } from './run-endings';
 import { RunProgressService } from './run-progress.service';
 import { RunRetentionService } from './run-retention.service';
 import { RunTargetsService } from './run-targets.service';
@@ -31,6 +32,7 @@ import { RunsService } from './runs.service';
     ExecutionOutputService,
     OutputStreamService,
     OutputEvents,
+    RunEndings,
     ExecutionReconciler,
     { provide: SecretBox, inject: [HUB_SECRETS], useFactory: (secrets: HubSecrets) => new SecretBox(secrets.dataKey) },
   ],

@@ -7,7 +7,8 @@ import { isFinalExecutionStatus } from './execution-state';
 import { toExecutionView } from './execution-views';
 import { ExecutionOutputService } from './execution-output.service';
 import { chunkData } from './output-encoding';
-import { OutputEvents, type Wakeup } from './output-events';
+import type { Wakeup } from '../common/wakeups/keyed-wakeups';
+import { OutputEvents } from './output-events';
 
 /** A follower with no in-process notice (output stored through another hub, a sweep ending the execution) looks this often. */
 const POLL_MS = 1_000;

@@ -6,6 +6,7 @@ import { batchLoader } from '../common/batching/batch-loader';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { ExecutionDispatcher } from './execution-dispatcher';
 import { statusesLeadingTo } from './execution-state';
+import { RunEndings } from './run-endings';
 import { FAILED_STATUSES, type FailedAttempt, planRunStep, type RunStep } from './run-step';
 import { Run } from './run.entity';
 
@@ -47,6 +48,7 @@ export class RunProgressService implements OnApplicationBootstrap {
     private readonly em: EntityManager,
     private readonly dispatcher: ExecutionDispatcher,
     private readonly scheduler: SchedulerRegistry,
+    private readonly endings: RunEndings,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
   ) {}
 
@@ -63,15 +65,21 @@ export class RunProgressService implements OnApplicationBootstrap {
     if (await this.settleLoader.load(runId)) await this.step(runId);
   }
 
-  /** Resolves to whether the run needs the locked step. */
+  /** Resolves to whether the run needs the locked step; the runs it ended are announced. */
   private readonly settleLoader = batchLoader<string, boolean>(async (runIds) => {
     const ids = JSON.stringify(runIds);
-    const rows = await this.em.fork().execute<{ id: string }[]>(
-      `with settled as (${SETTLE} and not ${ORCHESTRATED})
-       select r.id from runs r where r.id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and ${ORCHESTRATED}`,
+    const rows = await this.em.fork().execute<{ id: string; ended: boolean }[]>(
+      `with settled as (${SETTLE} and not ${ORCHESTRATED} returning r.id)
+       select id, true as ended from settled
+       union all
+       select r.id, false from runs r where r.id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and ${ORCHESTRATED}`,
       [ids, ids],
     );
-    const orchestrated = new Set(rows.map((row) => row.id));
+    const orchestrated = new Set<string>();
+    for (const row of rows) {
+      if (row.ended) this.endings.notify(row.id);
+      else orchestrated.add(row.id);
+    }
     return runIds.map((id) => orchestrated.has(id));
   });
 
@@ -89,10 +97,11 @@ export class RunProgressService implements OnApplicationBootstrap {
         );
       }
       const released = step.slots === 0 ? [] : await this.release(tx, run, step.slots);
-      await tx.execute(SETTLE, [JSON.stringify([runId])]);
-      return { released, step };
+      const ended = await tx.execute(`${SETTLE} returning r.id`, [JSON.stringify([runId])]);
+      return { released, step, ended: ended.length > 0 };
     });
     if (!outcome) return;
+    if (outcome.ended) this.endings.notify(runId);
     this.dispatcher.wake(runId, outcome.released);
     for (const retry of outcome.step.retries) this.wakeAt(runId, retry.notBefore);
   }

@@ -13,6 +13,9 @@ const listSchema = paginationSchema.extend(timeRangeSchema.shape).extend({
   sort: z.enum(RUN_SORT_FIELDS).default('createdAt'),
 });
 
+/** `wait`: answer once the run has ended, or after this many seconds. */
+const getSchema = z.object({ wait: z.coerce.number().int().min(0).max(60).default(0) });
+
 /** No body at all repeats every target. */
 const rerunSchema = z.object({ only: z.literal('failed', 'must be "failed"').optional() }).strict().default({});
 
@@ -50,7 +53,7 @@ export class RunsController {
   }
 
   @Get(':id')
-  get(@ValidParam('id', uuidSchema) id: string) {
-    return this.runs.get(id);
+  get(@ValidParam('id', uuidSchema) id: string, @ValidQuery(getSchema) query: z.infer<typeof getSchema>) {
+    return this.runs.get(id, query.wait);
   }
 }

@@ -10,6 +10,7 @@ import { ExecutionDispatcher } from './execution-dispatcher';
 import { isFinalExecutionStatus, statusesLeadingTo } from './execution-state';
 import { toRunSummary, toRunView } from './execution-views';
 import { ExecutionsService } from './executions.service';
+import { RunEndings } from './run-endings';
 import { RunProgressService } from './run-progress.service';
 import { type RunRequest, toRunDefinition } from './run-request.schema';
 import { RunTargetsService } from './run-targets.service';
@@ -24,6 +25,9 @@ export interface RunOrigin {
   /** The occurrence a scheduled run stands for: one run per job and time (a unique index). */
   scheduledAt?: Date | null;
 }
+
+/** How often a waiting `GET /api/v1/runs/:id?wait=` re-reads the run, for ends it was not told of. */
+const WAIT_REREAD_MS = 1_000;
 
 export const RUN_SORT_FIELDS = ['createdAt', 'finishedAt'] as const;
 
@@ -48,6 +52,7 @@ export class RunsService {
     private readonly executions: ExecutionsService,
     private readonly progress: RunProgressService,
     private readonly box: SecretBox,
+    private readonly endings: RunEndings,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
   ) {}
 
@@ -118,7 +123,7 @@ export class RunsService {
   private async startAndView(definition: RunDefinition, agentIds: string[], origin: RunOrigin) {
     const { run, executions } = await this.insert(definition, agentIds, origin);
     await this.release(run, agentIds);
-    return run.concurrency === null ? toRunView(run, executions) : this.get(run.id);
+    return run.concurrency === null ? toRunView(run, executions) : this.read(run.id);
   }
 
   private async insert(definition: RunDefinition, agentIds: string[], origin: RunOrigin): Promise<{ run: Run; executions: Execution[] }> {
@@ -147,7 +152,30 @@ export class RunsService {
     else this.dispatcher.wake(run.id, agentIds);
   }
 
-  async get(id: string) {
+  /**
+   * The run as it is now; with `waitSeconds`, as soon as it has ended or when the wait is over,
+   * whichever is first. An end notified on this hub answers at once; one settled through another
+   * hub is seen at the next re-read.
+   */
+  async get(id: string, waitSeconds = 0) {
+    const deadline = Date.now() + waitSeconds * 1000;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      // Subscribed before the read, so an end stored in between still wakes us.
+      const wakeup = remaining > 0 ? this.endings.subscribe(id, Math.min(remaining, WAIT_REREAD_MS)) : null;
+      const view = await this.read(id).catch((error: unknown) => {
+        wakeup?.cancel();
+        throw error;
+      });
+      if (wakeup === null || view.finishedAt !== null) {
+        wakeup?.cancel();
+        return view;
+      }
+      await wakeup.woken;
+    }
+  }
+
+  private async read(id: string) {
     const em = this.em.fork();
     const run = await em.findOne(Run, { id });
     if (!run) throw AppError.notFound('Run', id);
@@ -191,9 +219,10 @@ export class RunsService {
       { runId: id, status: { $in: statusesLeadingTo('cancel_undelivered', 'canceled') } },
       { status: 'canceled', reason: `canceled by ${userId ?? 'the scheduler'} before delivery`, finishedAt: now, cancelRequestedAt: now, cancelRequestedBy: userId },
     );
+    this.endings.notify(id);
     const held = await em.find(Execution, { runId: id, status: { $in: ['dispatched', 'running'] } });
     for (const execution of held) await this.executions.requestCancel(execution, userId);
-    return this.get(id);
+    return this.read(id);
   }
 }
 
