@@ -22,10 +22,12 @@ export const freePort = () =>
     });
   });
 
-/** CPU ticks (user + system, all threads) and resident memory of a process. */
+/** CPU ticks (user + system, all threads; and each apart) and resident memory of a process. */
 export function procStat(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssBytes: Number(fields[21]) * 4096 };
+  const userTicks = Number(fields[11]);
+  const systemTicks = Number(fields[12]);
+  return { cpuTicks: userTicks + systemTicks, userTicks, systemTicks, rssBytes: Number(fields[21]) * 4096 };
 }
 
 /** A database of the benchmark's own on the server of `baseUrl`, and a client of the server (`admin`) for statistics; `drop()` removes it. */

@@ -125,7 +125,9 @@ try {
   const after = procStat(hub.pid);
   const fleetLive = await liveMemory();
   const ticksPerSecond = 100;
-  const idleCpuPercent = (((after.cpuTicks - before.cpuTicks) / ticksPerSecond) / ((Date.now() - windowStarted) / 1000)) * 100;
+  const idleSeconds = (Date.now() - windowStarted) / 1000;
+  const idleCpuPercent = (((after.cpuTicks - before.cpuTicks) / ticksPerSecond) / idleSeconds) * 100;
+  const idleSystemPercent = (((after.systemTicks - before.systemTicks) / ticksPerSecond) / idleSeconds) * 100;
   const online = await (await fetch(`${hubUrl}/api/v1/stats`, { headers: auth })).json();
 
   // Restart the hub and time the whole fleet coming back.
@@ -151,7 +153,7 @@ try {
   console.log(`  hub RSS growth per agent:          ${((after.rssBytes - idleHub) / N / 1024).toFixed(1)} KB`);
   console.log(`  hub live memory after GC:          ${mb(idleLive.live)} MB → ${mb(fleetLive.live)} MB (heap used + external; RSS after GC ${mb(fleetLive.rss)} MB)`);
   console.log(`  hub live memory per agent:         ${((fleetLive.live - idleLive.live) / N / 1024).toFixed(1)} KB (target ≤ 20 KB)`);
-  console.log(`  hub CPU, idle with heartbeats:     ${idleCpuPercent.toFixed(1)} % of a core over ${IDLE_S} s (target ≤ 10 %)`);
+  console.log(`  hub CPU, idle with heartbeats:     ${idleCpuPercent.toFixed(1)} % of a core over ${IDLE_S} s, ${idleSystemPercent.toFixed(1)} % of it in the kernel (target ≤ 10 %)`);
   console.log(`  hub restart → ready:               ${hubBackMs} ms (stopping took ${hubStopMs} ms)`);
   console.log(`  restart → half reconnected:        ${halfMs} ms`);
   console.log(`  restart → all ${N} reconnected:    ${reconnectMs} ms (target ≤ 15 s for 10,000)`);

@@ -92,7 +92,8 @@ for (const identity of identities) {
     timers.forEach(clearInterval);
     timers = [
       setInterval(() => socket.emit('agent.heartbeat', { sentAt: new Date().toISOString(), running: 0 }), welcome.heartbeatIntervalSeconds * 1000),
-      setInterval(() => socket.emit('agent.health', sample()), (welcome.healthIntervalSeconds ?? 15) * 1000),
+      // Acked, as the real agent asks for its samples (it logs a refusal); heartbeats are not.
+      setInterval(() => socket.emit('agent.health', sample(), () => undefined), (welcome.healthIntervalSeconds ?? 15) * 1000),
     ];
     connected += 1;
     connectsTotal += 1;

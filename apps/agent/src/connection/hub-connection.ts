@@ -340,10 +340,9 @@ export class HubConnection {
     const beat = (): void => {
       if (!this.socket.connected) return;
       const heartbeat: Heartbeat = { sentAt: new Date().toISOString(), running: this.options.session.runningCount() };
-      // Not through the outbox: a lost heartbeat is replaced by the next one, never resent.
-      this.socket.timeout(intervalMs).emit(AgentToHubEvent.Heartbeat, heartbeat, (error: Error | null) => {
-        if (error) this.logger.debug({ error: error.message }, 'heartbeat not acked');
-      });
+      // Not through the outbox: a lost heartbeat is replaced by the next one, never resent. No
+      // ack asked: nothing here would act on it, and across a fleet each one is a hub write.
+      this.socket.emit(AgentToHubEvent.Heartbeat, heartbeat);
     };
     beat();
     this.heartbeatTimer = setInterval(beat, intervalMs);
