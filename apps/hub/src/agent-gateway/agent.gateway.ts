@@ -156,7 +156,16 @@ export class AgentGateway
     this.connections.register(agentId, socket);
     this.limitEvents(socket);
     this.bindEvents(socket, agentId, connectedAt);
-    if (!(await this.agents.markConnected(agentId, socket.id, handshake))) {
+    let marked: boolean;
+    try {
+      marked = await this.agents.markConnected(agentId, socket.id, handshake);
+    } catch (error) {
+      // Nest does not catch here: a rejection would end the process. The agent comes back by itself.
+      this.logger.warn({ agentId, error: (error as Error).name }, 'agent connection could not be recorded; it is cut and will reconnect');
+      socket.disconnect(true);
+      return;
+    }
+    if (!marked) {
       this.connections.disconnect(agentId);
       return;
     }

@@ -7,9 +7,13 @@ import { hashesEqual, newSecret, sha256Hex } from '../common/crypto/secrets';
 import type { Page } from '../common/validation/common-schemas';
 import { EnrollmentTokensService } from '../enrollment/enrollment-tokens.service';
 import { batchLoader } from '../common/batching/batch-loader';
+import { lockedInOrder } from '../common/database/locked-in-order';
 import { Agent, type AgentHealthSummary, type AgentStatus } from './agent.entity';
 import { AgentConnections } from './agent-connections';
 import { containsPattern, fetchPage } from '../common/database/list-query';
+
+/** An online agent not heard from within the offline bound (bound as the statement's parameter). */
+const SILENT = `status = 'online' and (last_seen_at is null or last_seen_at < now() - make_interval(secs => ?))`;
 
 export interface AgentView {
   id: string;
@@ -191,12 +195,15 @@ export class AgentsService {
   /** One guarded update for a burst of connects; the facts of the handshake win over older ones. */
   private readonly connectLoader = batchLoader<ConnectRecord, boolean>(async (records) => {
     const rows = await this.em.fork().execute<{ id: string; connection_id: string }[]>(
-      `update agents a set status = 'online', connection_id = c."connectionId", last_seen_at = now(),
+      `with c as (
+         select * from jsonb_to_recordset(?::jsonb)
+             as c(id uuid, "connectionId" text, version text, capabilities jsonb, hostname text, os text, arch text)),
+       ${lockedInOrder('agents', 'c', 't.id = s.id')}
+       update agents a set status = 'online', connection_id = c."connectionId", last_seen_at = now(),
               version = c.version, capabilities = c.capabilities,
               hostname = coalesce(c.hostname, a.hostname), os = coalesce(c.os, a.os), arch = coalesce(c.arch, a.arch)
-         from jsonb_to_recordset(?::jsonb)
-              as c(id uuid, "connectionId" text, version text, capabilities jsonb, hostname text, os text, arch text)
-        where a.id = c.id and a.revoked_at is null
+         from c, locked l
+        where a.id = c.id and a.id = l.id and a.revoked_at is null
         returning a.id, a.connection_id`,
       [JSON.stringify(records)],
     );
@@ -211,9 +218,11 @@ export class AgentsService {
 
   private readonly disconnectLoader = batchLoader<{ id: string; connectionId: string }, void>(async (records) => {
     await this.em.fork().execute(
-      `update agents a set status = 'offline', connection_id = null, last_seen_at = now()
-         from jsonb_to_recordset(?::jsonb) as c(id uuid, "connectionId" text)
-        where a.id = c.id and a.connection_id = c."connectionId"`,
+      `with c as (select * from jsonb_to_recordset(?::jsonb) as c(id uuid, "connectionId" text)),
+       ${lockedInOrder('agents', 'c', 't.id = s.id')}
+       update agents a set status = 'offline', connection_id = null, last_seen_at = now()
+         from c, locked l
+        where a.id = c.id and a.id = l.id and a.connection_id = c."connectionId"`,
       [JSON.stringify(records)],
     );
     return records.map(() => undefined);
@@ -226,9 +235,11 @@ export class AgentsService {
   async recordHeartbeats(seen: { agentId: string; connectionId: string }[]): Promise<void> {
     if (seen.length === 0) return;
     await this.em.fork().execute(
-      `update agents a set last_seen_at = now(), status = 'online'
-         from jsonb_to_recordset(?::jsonb) as h("agentId" uuid, "connectionId" text)
-        where a.id = h."agentId" and a.connection_id = h."connectionId" and a.revoked_at is null`,
+      `with h as (select * from jsonb_to_recordset(?::jsonb) as h("agentId" uuid, "connectionId" text)),
+       ${lockedInOrder('agents', 'h', 't.id = s."agentId"')}
+       update agents a set last_seen_at = now(), status = 'online'
+         from h, locked l
+        where a.id = h."agentId" and a.id = l.id and a.connection_id = h."connectionId" and a.revoked_at is null`,
       [JSON.stringify(seen)],
     );
   }
@@ -237,8 +248,8 @@ export class AgentsService {
   async markSilentAgentsOffline(): Promise<number> {
     const result = await this.em.fork().execute<QueryResult>(
       `update agents set status = 'offline'
-        where status = 'online' and (last_seen_at is null or last_seen_at < now() - make_interval(secs => ?))`,
-      [this.config.agentOfflineAfterSeconds],
+        where id in (select id from agents where ${SILENT} order by id for update) and ${SILENT}`,
+      [this.config.agentOfflineAfterSeconds, this.config.agentOfflineAfterSeconds],
       'run',
     );
     return result.affectedRows;

@@ -9,13 +9,14 @@ import {
   type ExecutionStarted,
 } from '@outpost/protocol';
 import { batchLoader } from '../common/batching/batch-loader';
+import { lockedInOrder } from '../common/database/locked-in-order';
 import { AppError } from '../common/errors/app-error';
 import type { Page } from '../common/validation/common-schemas';
 import { Execution } from './execution.entity';
 import { type ExecutionEvent, type ExecutionStatus, isFinalExecutionStatus, statusesLeadingTo } from './execution-state';
 import { type ExecutionView, toExecutionView } from './execution-views';
 import { ExecutionDispatcher } from './execution-dispatcher';
-import { lockedInOrder, runsToRunning } from './execution-locks';
+import { runsToRunning } from './execution-locks';
 import { OutputEvents } from './output-events';
 import { RunProgressService } from './run-progress.service';
 
@@ -136,7 +137,7 @@ export class ExecutionsService {
     const rows = await this.em.fork().execute<{ id: string }[]>(
       `with report as (
          select * from jsonb_to_recordset(?::jsonb) as r(id uuid, agent uuid, pid integer, "startedAt" timestamptz)),
-       ${lockedInOrder('report')},
+       ${lockedInOrder('executions', 'report', 't.id = s.id and t.agent_id = s.agent')},
        started as (
          update executions e set status = 'running', pid = r.pid, started_at = r."startedAt",
                 -- The agent acks a dispatch before it starts, but its start report may be stored first.
@@ -193,7 +194,7 @@ export class ExecutionsService {
          select * from jsonb_to_recordset(?::jsonb) as r(
            id uuid, agent uuid, status text, "from" text[], "exitCode" integer, signal text, reason text,
            "startedAt" timestamptz, "finishedAt" timestamptz, "outputChunks" integer, "outputDroppedBytes" bigint)),
-       ${lockedInOrder('result')}
+       ${lockedInOrder('executions', 'result', 't.id = s.id and t.agent_id = s.agent')}
        update executions e set status = r.status, exit_code = r."exitCode", signal = r.signal,
               reason = case when e.status = 'lost' then 'late_result'
                             when r.status = 'canceled' and e.cancel_requested_by is not null then 'canceled by ' || e.cancel_requested_by

@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { HealthSample } from '@outpost/protocol';
 import type { AgentHealthSummary } from '../agents/agent.entity';
+import { lockedInOrder } from '../common/database/locked-in-order';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 
 /** Samples are collected and written in one statement per flush: a fleet of 10,000 sends ~700/s. */
@@ -77,9 +78,11 @@ export class HealthSamplesService implements OnApplicationBootstrap, OnApplicati
           [json],
         );
         await em.execute(
-          `update agents a set last_health = h.summary
-             from jsonb_to_recordset(?::jsonb) as h("agentId" uuid, summary jsonb)
-            where a.id = h."agentId"`,
+          `with h as (select * from jsonb_to_recordset(?::jsonb) as h("agentId" uuid, summary jsonb)),
+           ${lockedInOrder('agents', 'h', 't.id = s."agentId"')}
+           update agents a set last_health = h.summary
+             from h, locked l
+            where a.id = h."agentId" and a.id = l.id`,
           [json],
         );
       });
