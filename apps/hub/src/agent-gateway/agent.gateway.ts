@@ -40,6 +40,7 @@ import { ExecutionReconciler } from '../executions/execution-reconciler.service'
 import { ExecutionsService } from '../executions/executions.service';
 import { HealthSamplesService } from '../health-samples/health-samples.service';
 import { AgentEventLimiter } from './agent-event-limiter';
+import { loggableError } from '../logging/loggable-error';
 
 /**
  * What one connection sent, logged when it ends: `received` events, `dropped` over the rate
@@ -161,7 +162,7 @@ export class AgentGateway
       marked = await this.agents.markConnected(agentId, socket.id, handshake);
     } catch (error) {
       // Nest does not catch here: a rejection would end the process. The agent comes back by itself.
-      this.logger.warn({ agentId, error: (error as Error).name }, 'agent connection could not be recorded; it is cut and will reconnect');
+      this.logger.warn({ agentId, ...loggableError(error) }, 'agent connection could not be recorded; it is cut and will reconnect');
       socket.disconnect(true);
       return;
     }
@@ -294,7 +295,7 @@ export class AgentGateway
         return;
       }
       call(parsed.value).then(reply, (error: Error) => {
-        this.logger.error({ agentId, event, err: error }, 'agent message failed');
+        this.logger.error({ agentId, event, ...loggableError(error) }, 'agent message failed');
         reply(ackError(ProtocolErrorCode.Internal, 'the hub could not store this message; resend it'));
       });
     });

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { batchLoader } from '../common/batching/batch-loader';
 import type { AuditEventInput } from './audit-event';
 import { AuditEvent } from './audit-event.entity';
+import { loggableError } from '../logging/loggable-error';
 
 /**
  * Writes audit events off the request path: the response is already sent when an event is
@@ -25,7 +26,7 @@ export class AuditWriter implements BeforeApplicationShutdown {
       .load(event)
       .catch((error: unknown) => {
         // The action itself already happened; losing its record is logged loudly, never thrown at the caller.
-        this.logger.error({ err: error, action: event.action, requestId: event.requestId }, 'could not write an audit event');
+        this.logger.error({ ...loggableError(error), action: event.action, requestId: event.requestId }, 'could not write an audit event');
       })
       .finally(() => this.inFlight.delete(write));
     this.inFlight.add(write);

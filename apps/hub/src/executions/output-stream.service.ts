@@ -9,6 +9,7 @@ import { ExecutionOutputService } from './execution-output.service';
 import { chunkData } from './output-encoding';
 import type { Wakeup } from '../common/wakeups/keyed-wakeups';
 import { OutputEvents } from './output-events';
+import { loggableError } from '../logging/loggable-error';
 
 /** A follower with no in-process notice (output stored through another hub, a sweep ending the execution) looks this often. */
 const POLL_MS = 1_000;
@@ -95,7 +96,7 @@ export class OutputStreamService {
       }
     } catch (error) {
       // Headers are sent: the client sees the stream end and can resume with Last-Event-ID.
-      this.logger.warn({ executionId, err: error }, 'output stream failed');
+      this.logger.warn({ executionId, ...loggableError(error) }, 'output stream failed');
     } finally {
       wakeup?.cancel();
       res.end();
