@@ -35,6 +35,13 @@ describe('the agent bundle', () => {
     expect(first === -1 ? '' : source.slice(Math.max(0, first - 40), first + 10)).toBe('');
   });
 
+  it('holds only the systeminformation modules the agent uses, not its index of all of them', () => {
+    const modules = map.sources.filter((file) => file.includes('node_modules/systeminformation/lib/'));
+    expect(modules.map((file) => file.split('/').pop()).sort()).toEqual(
+      ['filesystem.js', 'memory.js', 'network.js', 'osinfo.js', 'util.js'],
+    );
+  });
+
   it('holds one copy of zod', () => {
     const zodCores = map.sources.filter((file) => /node_modules\/zod\/v4\/core\/core\.c?js$/.test(file));
     expect(zodCores).toHaveLength(1);
