@@ -61,6 +61,25 @@ describe('Outbox', () => {
     await waitFor('an empty outbox', () => outbox.size === 0);
   });
 
+  it('sends a new message as given and reads it back from the store only to resend it', async () => {
+    const store = new MemoryOutboxStore();
+    const loads: number[] = [];
+    const load = store.load.bind(store);
+    store.load = (id) => {
+      loads.push(id);
+      return load(id);
+    };
+    const outbox = new Outbox(store, captureLogger().logger, fastRetry);
+    const hub = fakeTransport();
+    outbox.attach(hub.transport);
+    outbox.enqueue(started(A));
+    expect(hub.labels()).toEqual(['execution.started a']);
+    expect(loads).toEqual([]);
+    hub.calls[0].reject(new Error('ack timeout'));
+    await waitFor('the resend', () => hub.calls.length === 2);
+    expect(loads).toEqual([0]);
+  });
+
   it('keeps messages while disconnected and sends them on attach', () => {
     const outbox = new Outbox(new MemoryOutboxStore(), captureLogger().logger);
     outbox.enqueue(started(A));

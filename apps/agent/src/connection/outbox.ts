@@ -78,6 +78,11 @@ export class Outbox {
   private readonly retries = new Map<number, { attempts: number; notBefore: number }>();
   private retryTimer: NodeJS.Timeout | undefined;
   private drainWaiters: Array<() => void> = [];
+  /**
+   * The message `enqueue` is adding, while it pumps: its first send takes it from here instead of
+   * reading it back from the store and validating it again (the store's copy is for resends).
+   */
+  private fresh: { id: number; message: OutboxMessage } | null = null;
   private roomWaiters: Array<() => void> = [];
 
   constructor(
@@ -91,8 +96,13 @@ export class Outbox {
   }
 
   enqueue(message: OutboxMessage): void {
-    this.store.add(message);
-    this.pump();
+    const id = this.store.add(message);
+    this.fresh = { id, message };
+    try {
+      this.pump();
+    } finally {
+      this.fresh = null;
+    }
   }
 
   /**
@@ -182,7 +192,7 @@ export class Outbox {
     const generation = this.generation;
     let message: OutboxMessage;
     try {
-      message = this.store.load(id);
+      message = this.fresh?.id === id ? this.fresh.message : this.store.load(id);
     } catch (error) {
       // Unreadable now means unreadable on every retry: holding it would block its execution's result.
       this.logger.error({ ...entry, error: errorMessage(error) }, 'cannot read a spooled message; dropped');
