@@ -142,12 +142,10 @@ export class Execution {
       payload: { executionId: this.id, pid, startedAt: this.startedAt },
     });
     context.logger.info({ executionId: this.id, pid }, 'execution started');
-    // Not awaited before the pumps start reading: the command's first output must not wait on it.
-    const recorded = context.leftovers?.record(this.id, pid, context.logger);
+    context.leftovers?.record(this.id, pid, context.logger);
     try {
       return await this.waitForExit(subprocess);
     } finally {
-      await recorded;
       context.leftovers?.forget(this.id);
     }
   }
