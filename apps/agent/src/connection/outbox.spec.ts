@@ -80,6 +80,31 @@ describe('Outbox', () => {
     expect(loads).toEqual([0]);
   });
 
+  it('sends a result only once the store has synced it', async () => {
+    const store = new MemoryOutboxStore();
+    const add = store.add.bind(store);
+    store.add = (message) => {
+      const id = add(message);
+      if (message.event === AgentToHubEvent.ExecutionFinished) store.unsyncedIds.add(id);
+      return id;
+    };
+    const outbox = new Outbox(store, captureLogger().logger, fastRetry);
+    const hub = fakeTransport();
+    outbox.attach(hub.transport);
+    outbox.enqueue(finished(A));
+    outbox.enqueue(started(B));
+    expect(hub.labels()).toEqual(['execution.started b']);
+    const load = store.load.bind(store);
+    const loads: number[] = [];
+    store.load = (id) => {
+      loads.push(id);
+      return load(id);
+    };
+    store.sync();
+    expect(hub.labels()).toEqual(['execution.started b', 'execution.finished a']);
+    expect(loads).toEqual([]);
+  });
+
   it('keeps messages while disconnected and sends them on attach', () => {
     const outbox = new Outbox(new MemoryOutboxStore(), captureLogger().logger);
     outbox.enqueue(started(A));
