@@ -35,6 +35,18 @@ const NODE_VERSION = '24.21.0';
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 /**
+ * Node options baked into the binary (issue #3: an idle agent's memory), each measured alone and
+ * together in docs/architecture.md ("Agent memory and CPU"):
+ * - `--lite-mode`: V8 without its optimizing compilers and with lazily allocated feedback; the
+ *   agent's JavaScript is mostly glue around I/O, so it costs no CPU per execution, and saves
+ *   ~13 MB of heap and code;
+ * - `--no-experimental-websocket`: socket.io-client looks at `globalThis.WebSocket` when it
+ *   loads, and that getter loads Node's fetch stack (undici, http2, web streams, workers) which
+ *   the agent never uses (it connects through the `ws` package): ~4 MB.
+ */
+const AGENT_EXEC_ARGV = ['--lite-mode', '--no-experimental-websocket'];
+
+/**
  * The npm packages used, with the integrity the registry published for them: a tarball that does
  * not match is refused, so a changed upload cannot slip into the binaries.
  */
@@ -156,7 +168,14 @@ function makeSeaBlob(bundle, work) {
   const config = path.join(work, 'sea-config.json');
   writeFileSync(
     config,
-    JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false }),
+    JSON.stringify({
+      main: bundle,
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      useCodeCache: false,
+      useSnapshot: false,
+      execArgv: AGENT_EXEC_ARGV,
+    }),
   );
   const result = spawnSync(node, ['--experimental-sea-config', config], { cwd: work, encoding: 'utf8' });
   if (result.status !== 0) throw new BuildError(`making the SEA blob failed (exit ${result.status}): ${result.stdout}${result.stderr}`);

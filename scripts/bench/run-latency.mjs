@@ -7,8 +7,10 @@
 //
 //   node scripts/bench/run-latency.mjs [--real-agents 100] [--sim-agents 1000] [--processes 4]
 //     [--trials 5] [--single-runs 200] [--sustain-seconds 10] [--in-flight 4] [--cpu-profile <dir>]
+//     [--agent bundle|binary]
 //
-// Real agents are `dist/apps/agent/main.cjs run` processes, enrolled through the API, each with
+// Real agents are `dist/apps/agent/main.cjs run` processes (or, with --agent binary, the linux-x64
+// single binary from dist/agent-binaries), enrolled through the API, each with
 // its own config and data dir, started --start-batch at a time. Simulated agents are socket.io
 // clients in --processes worker processes (sim-agents-worker.mjs) that handshake like the fleet
 // benchmark's and answer each assignment with started and finished, without spawning anything.
@@ -41,8 +43,10 @@ const { values: args } = parseArgs({
     'start-batch': { type: 'string', default: '10' },
     'enroll-concurrency': { type: 'string', default: '16' },
     'cpu-profile': { type: 'string' },
+    agent: { type: 'string', default: 'bundle' },
   },
 });
+if (!['bundle', 'binary'].includes(args.agent)) throw new Error('--agent is bundle or binary');
 const REAL = Number(args['real-agents']);
 const SIM = Number(args['sim-agents']);
 const P = Math.max(1, Math.min(Number(args.processes), SIM));
@@ -53,7 +57,10 @@ const IN_FLIGHT = Number(args['in-flight']);
 const START_BATCH = Number(args['start-batch']);
 const profileDir = args['cpu-profile'] ? path.resolve(args['cpu-profile']) : undefined;
 const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const agentBundle = path.join(root, 'dist/apps/agent/main.cjs');
+const agentCommand =
+  args.agent === 'binary'
+    ? [path.join(root, 'dist/agent-binaries/outpost-agent-linux-x64')]
+    : [process.execPath, path.join(root, 'dist/apps/agent/main.cjs')];
 const protocol = await import(path.join(root, 'libs/protocol/dist/index.js')).then((m) => m.default ?? m);
 const { PROTOCOL_VERSION } = protocol;
 
@@ -246,8 +253,8 @@ function startAgent(identity, i) {
   const config = path.join(dir, 'agent.json');
   writeFileSync(config, `${JSON.stringify({ hubUrl, agentId: identity.agentId, credential: identity.credential, name: identity.name }, null, 2)}\n`, { mode: 0o600 });
   const child = spawn(
-    process.execPath,
-    [agentBundle, 'run', '--config', config, '--data-dir', dir, '--log-level', 'warn', '--max-concurrent', '8'],
+    agentCommand[0],
+    [...agentCommand.slice(1), 'run', '--config', config, '--data-dir', dir, '--log-level', 'warn', '--max-concurrent', '8'],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   agents.push(child);
@@ -288,6 +295,7 @@ try {
     const single = [];
     const stages = { dispatched: [], started: [], finished: [] };
     const cpu0 = await cpuTicks();
+    const agentTicks0 = procTicks(agents[0].pid);
     const t0 = performance.now();
     for (let i = 0; i < SINGLE_RUNS; i++) {
       const { observedMs, view } = await timeRun({ agentIds: [real[0].agentId] }, 1);
@@ -298,7 +306,9 @@ try {
       stages.started.push(Date.parse(e.startedAt) - created);
       stages.finished.push(Date.parse(e.finishedAt) - created);
     }
-    results.single = { samples: single, stages, cpu: cpuShares(cpu0, await cpuTicks(), (performance.now() - t0) / 1000) };
+    // The agent's own CPU (its commands' not counted), jiffies of 10 ms spread over the runs.
+    const agentMsPerExecution = ((procTicks(agents[0].pid) - agentTicks0) * 10) / SINGLE_RUNS;
+    results.single = { samples: single, stages, agentMsPerExecution, cpu: cpuShares(cpu0, await cpuTicks(), (performance.now() - t0) / 1000) };
     log(`single runs: p50 ${ms(percentile(single, 0.5))}, p99 ${ms(percentile(single, 0.99))}`);
     await endPhase('single-run latency');
   }
@@ -408,15 +418,16 @@ try {
   if (results.real) row(`N=${REAL} real agents:`, results.real, 500);
   if (results.sim) row(`N=${SIM} simulated agents:`, results.sim, 1000);
   if (results.single) {
-    const { samples, stages, cpu } = results.single;
+    const { samples, stages, agentMsPerExecution, cpu } = results.single;
     const p50 = percentile(samples, 0.5);
     const p99 = percentile(samples, 0.99);
-    console.log(`Single-run latency, ${samples.length} sequential runs of \`true\` on 1 real agent:`);
+    console.log(`Single-run latency, ${samples.length} sequential runs of \`true\` on 1 real agent (${args.agent}):`);
     console.log(`  p50 ${ms(p50)}  target ≤ 15 ms: ${verdict(p50 <= 15)}`);
     console.log(`  p99 ${ms(p99)}  target ≤ 50 ms: ${verdict(p99 <= 50)}   (max ${ms(Math.max(...samples))})`);
     console.log(
       `  hub timestamps, median from the run's createdAt: dispatch acked +${median(stages.dispatched)} ms, started +${median(stages.started)} ms, finished +${median(stages.finished)} ms`,
     );
+    console.log(`  agent CPU per execution: ${ms(agentMsPerExecution)} (the agent process alone, without its command)`);
     console.log(`  CPU: ${cpu}`);
   }
   if (results.sustained) {

@@ -61,6 +61,50 @@ describe('Outbox', () => {
     await waitFor('an empty outbox', () => outbox.size === 0);
   });
 
+  it('sends a new message as given and reads it back from the store only to resend it', async () => {
+    const store = new MemoryOutboxStore();
+    const loads: number[] = [];
+    const load = store.load.bind(store);
+    store.load = (id) => {
+      loads.push(id);
+      return load(id);
+    };
+    const outbox = new Outbox(store, captureLogger().logger, fastRetry);
+    const hub = fakeTransport();
+    outbox.attach(hub.transport);
+    outbox.enqueue(started(A));
+    expect(hub.labels()).toEqual(['execution.started a']);
+    expect(loads).toEqual([]);
+    hub.calls[0].reject(new Error('ack timeout'));
+    await waitFor('the resend', () => hub.calls.length === 2);
+    expect(loads).toEqual([0]);
+  });
+
+  it('sends a result only once the store has synced it', async () => {
+    const store = new MemoryOutboxStore();
+    const add = store.add.bind(store);
+    store.add = (message) => {
+      const id = add(message);
+      if (message.event === AgentToHubEvent.ExecutionFinished) store.unsyncedIds.add(id);
+      return id;
+    };
+    const outbox = new Outbox(store, captureLogger().logger, fastRetry);
+    const hub = fakeTransport();
+    outbox.attach(hub.transport);
+    outbox.enqueue(finished(A));
+    outbox.enqueue(started(B));
+    expect(hub.labels()).toEqual(['execution.started b']);
+    const load = store.load.bind(store);
+    const loads: number[] = [];
+    store.load = (id) => {
+      loads.push(id);
+      return load(id);
+    };
+    store.sync();
+    expect(hub.labels()).toEqual(['execution.started b', 'execution.finished a']);
+    expect(loads).toEqual([]);
+  });
+
   it('keeps messages while disconnected and sends them on attach', () => {
     const outbox = new Outbox(new MemoryOutboxStore(), captureLogger().logger);
     outbox.enqueue(started(A));

@@ -37,6 +37,10 @@ export interface OutboxStore {
   readonly size: number;
   /** At its bound: output waits until acks make room; `started` and results are still taken. */
   readonly full: boolean;
+  /** A result not yet synced to disk: it is not sent before it is, so the hub never knows a result the agent could lose. */
+  awaitingSync(id: number): boolean;
+  /** Called by the store once results it held are synced. */
+  onSynced: () => void;
 }
 
 /** Sends one message and resolves with the hub's ack; rejects on ack timeout or disconnect. */
@@ -78,21 +82,36 @@ export class Outbox {
   private readonly retries = new Map<number, { attempts: number; notBefore: number }>();
   private retryTimer: NodeJS.Timeout | undefined;
   private drainWaiters: Array<() => void> = [];
+  /**
+   * The message `enqueue` is adding, while it pumps: its first send takes it from here instead of
+   * reading it back from the store and validating it again (the store's copy is for resends).
+   */
+  private fresh: { id: number; message: OutboxMessage } | null = null;
+  /** New results waiting for their sync while connected: sent from here too, once synced. */
+  private readonly freshResults = new Map<number, OutboxMessage>();
   private roomWaiters: Array<() => void> = [];
 
   constructor(
     private readonly store: OutboxStore,
     private readonly logger: Logger,
     private readonly options: OutboxOptions = DEFAULT_OUTBOX_OPTIONS,
-  ) {}
+  ) {
+    store.onSynced = () => this.pump();
+  }
 
   get size(): number {
     return this.store.size;
   }
 
   enqueue(message: OutboxMessage): void {
-    this.store.add(message);
-    this.pump();
+    const id = this.store.add(message);
+    this.fresh = { id, message };
+    try {
+      this.pump();
+    } finally {
+      this.fresh = null;
+    }
+    if (this.transport !== null && this.store.awaitingSync(id)) this.freshResults.set(id, message);
   }
 
   /**
@@ -128,6 +147,7 @@ export class Outbox {
     this.generation += 1;
     this.transport = null;
     this.inFlight.clear();
+    this.freshResults.clear();
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
   }
@@ -158,7 +178,8 @@ export class Outbox {
     for (const [id, entry] of this.store.entries()) {
       if (this.inFlight.size >= this.options.window) break;
       const { executionId } = entry;
-      const blocked = entry.event === AgentToHubEvent.ExecutionFinished && unackedAhead.has(executionId);
+      const blocked =
+        entry.event === AgentToHubEvent.ExecutionFinished && (unackedAhead.has(executionId) || this.store.awaitingSync(id));
       unackedAhead.add(executionId);
       if (blocked || this.inFlight.has(id)) continue;
       const notBefore = this.retries.get(id)?.notBefore ?? 0;
@@ -182,7 +203,8 @@ export class Outbox {
     const generation = this.generation;
     let message: OutboxMessage;
     try {
-      message = this.store.load(id);
+      message = this.fresh?.id === id ? this.fresh.message : (this.freshResults.get(id) ?? this.store.load(id));
+      this.freshResults.delete(id);
     } catch (error) {
       // Unreadable now means unreadable on every retry: holding it would block its execution's result.
       this.logger.error({ ...entry, error: errorMessage(error) }, 'cannot read a spooled message; dropped');

@@ -1,7 +1,8 @@
 import { readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import type { HealthSample } from '@outpost/protocol';
-import { fsSize, mem } from 'systeminformation';
+import { fsSize } from 'systeminformation/lib/filesystem';
+import { mem } from 'systeminformation/lib/memory';
 
 /**
  * Health sampling, chosen for cost: it runs every 15 s on every host of a fleet, inside an agent

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 
 const osInfo = vi.fn();
-vi.mock('systeminformation', () => ({ osInfo: () => osInfo() }));
+vi.mock('systeminformation/lib/osinfo', () => ({ osInfo: () => osInfo() }));
 
 describe('collectAgentFacts when the release files cannot be read', () => {
   it('reports the OS as unknown once, and reads it again for the next facts', async () => {

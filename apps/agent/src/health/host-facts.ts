@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { AgentFacts } from '@outpost/protocol';
-import { osInfo } from 'systeminformation';
+import { osInfo } from 'systeminformation/lib/osinfo';
 
 /** The few facts the handshake carries (protocol 1.0); the full set is `agent.facts`. */
 export interface HostFacts {

@@ -66,10 +66,20 @@ export class Execution {
   private readonly stopped: Promise<void>;
   private onStopped: () => void = () => undefined;
 
+  /** Null once the execution's acceptance is on disk for good; the error if it cannot be. */
+  private readonly recorded: Promise<Error | null>;
+
   constructor(
     private readonly assign: ExecutionAssign,
     private readonly context: ExecutionContext,
+    recorded: Promise<void> = Promise.resolve(),
   ) {
+    // Settled into a value at once: a failed sync must not surface as an unhandled rejection
+    // while the spawn is still being prepared.
+    this.recorded = recorded.then(
+      () => null,
+      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+    );
     this.secrets = assign.secretEnv.flatMap((name) => assign.env[name] ?? []);
     this.stopped = new Promise((resolve) => {
       this.onStopped = resolve;
@@ -116,6 +126,9 @@ export class Execution {
       return spawnErrorOutcome(errorMessage(error));
     }
     try {
+      // A command whose acceptance is not durable could run again after a restart: never start it.
+      const unrecorded = await this.recorded;
+      if (unrecorded !== null) throw new Error(`cannot record the execution on disk: ${errorMessage(unrecorded)}`);
       // Stopped while the script was being written: never start it.
       if (this.stopReason !== null) return stoppedOutcome(this.stopReason, null, null);
       return await this.spawnAndWait(plan);
@@ -142,12 +155,10 @@ export class Execution {
       payload: { executionId: this.id, pid, startedAt: this.startedAt },
     });
     context.logger.info({ executionId: this.id, pid }, 'execution started');
-    // Not awaited before the pumps start reading: the command's first output must not wait on it.
-    const recorded = context.leftovers?.record(this.id, pid, context.logger);
+    context.leftovers?.record(this.id, pid, context.logger);
     try {
       return await this.waitForExit(subprocess);
     } finally {
-      await recorded;
       context.leftovers?.forget(this.id);
     }
   }

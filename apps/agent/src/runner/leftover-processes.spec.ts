@@ -39,7 +39,7 @@ describe.runIf(process.platform === 'linux')('LeftoverProcesses', () => {
     const { logger, lines } = captureLogger();
     const pgid = detachedGroup();
     groups.push(pgid);
-    await LeftoverProcesses.open(dir, 'linux')!.record(EXECUTION, pgid, logger);
+    LeftoverProcesses.open(dir, 'linux')!.record(EXECUTION, pgid, logger);
     await waitFor('the sleep child to join the group', async () => !(await groupGone(pgid)), 5_000);
 
     const later = LeftoverProcesses.open(dir, 'linux')!;
@@ -54,7 +54,7 @@ describe.runIf(process.platform === 'linux')('LeftoverProcesses', () => {
     const leftovers = LeftoverProcesses.open(dir, 'linux')!;
     const pgid = detachedGroup();
     groups.push(pgid);
-    await leftovers.record(EXECUTION, pgid, logger);
+    leftovers.record(EXECUTION, pgid, logger);
     leftovers.forget(EXECUTION);
     expect(existsSync(join(dir, `${EXECUTION}.json`))).toBe(false);
 

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logging/logger';
-import { groupGone, readStat } from './process-tree.posix';
+import { groupGone, readStat, readStatSync } from './process-tree.posix';
 import type { ProcessTree } from './process-tree';
 
 interface GroupRecord {
@@ -39,9 +39,13 @@ export class LeftoverProcesses {
     return new LeftoverProcesses(dir, bootId());
   }
 
-  /** Called once the command runs; best effort: a record lost to a host crash names nothing alive. */
-  async record(executionId: string, pid: number, logger: Logger): Promise<void> {
-    const stat = await readStat(pid);
+  /**
+   * Called once the command runs; best effort: a record lost to a host crash names nothing alive.
+   * Synchronous and never synced: the page cache outlives a killed agent, and both writes together
+   * take well under a millisecond.
+   */
+  record(executionId: string, pid: number, logger: Logger): void {
+    const stat = readStatSync(pid);
     if (!stat) return;
     const record: GroupRecord = { pid, bootId: this.boot, startTime: stat.startTime };
     try {

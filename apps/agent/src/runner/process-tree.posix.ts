@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { errorCode } from '../errors';
 import { pollUntil } from './poll-until';
@@ -59,13 +60,34 @@ async function linuxGroupHasLiveProcess(pgid: number): Promise<boolean> {
  * Parses /proc/PID/stat: `pid (comm) state ppid pgrp ... starttime ...`; comm may hold spaces and
  * parentheses. `startTime` (clock ticks since boot) tells a process from a later one with its pid.
  */
-export async function readStat(pid: string | number): Promise<{ state: string; pgrp: number; startTime: string } | null> {
-  let text: string;
+export async function readStat(pid: string | number): Promise<ProcessStat | null> {
   try {
-    text = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return parseStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return null; // exited between readdir and read
   }
+}
+
+/**
+ * The same, read at once: a /proc file is made up by the kernel on read and never waits on a
+ * disk, so the four thread-pool round trips of an async read (open, stat, read, close) only cost
+ * time on a path that runs once per execution.
+ */
+export function readStatSync(pid: number): ProcessStat | null {
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null; // already exited
+  }
+}
+
+interface ProcessStat {
+  state: string;
+  pgrp: number;
+  startTime: string;
+}
+
+function parseStat(text: string): ProcessStat {
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return { state: fields[0], pgrp: Number(fields[2]), startTime: fields[19] };
 }

@@ -19,6 +19,12 @@ import { Runner, type RunnerOptions } from './runner';
 
 const RUN_ID = '00000000-0000-4000-8000-000000000001';
 
+/** Accepted ids in memory, durable at once. */
+function acceptedInMemory() {
+  const ids = new Set<string>();
+  return { has: (id: string) => ids.has(id), add: (id: string) => (ids.add(id), Promise.resolve()) };
+}
+
 /** A runner over real processes whose reports are recorded instead of sent. */
 function harness(overrides: Partial<RunnerOptions> = {}) {
   const reports: OutboxMessage[] = [];
@@ -27,7 +33,7 @@ function harness(overrides: Partial<RunnerOptions> = {}) {
   const runner = new Runner({
     report: (message) => reports.push(message),
     room: () => null,
-    accepted: new Set<string>(),
+    accepted: acceptedInMemory(),
     processTree: processTreeFor(process.platform),
     platform: process.platform,
     dataDir,
@@ -83,6 +89,50 @@ describe.skipIf(process.platform === 'win32')('Runner', () => {
     expect(h.text(assign.executionId)).toBe('hello\n');
     expect(finished).toMatchObject({ status: 'succeeded', exitCode: 0, signal: null, reason: null, outputChunks: 1 });
     expect(finished.startedAt).not.toBeNull();
+  });
+
+  it('acks before the acceptance is synced, and starts the command only once it is', async () => {
+    let synced: () => void = () => undefined;
+    const ids = new Set<string>();
+    const slow = harness({
+      accepted: {
+        has: (id) => ids.has(id),
+        add: (id) => {
+          ids.add(id);
+          return new Promise<void>((resolve) => {
+            synced = resolve;
+          });
+        },
+      },
+    });
+    try {
+      const assign = command('true');
+      expect(slow.runner.assign(assign)).toEqual({ ok: true });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(slow.of(assign.executionId)).toEqual([]);
+      synced();
+      expect(await slow.finish(assign.executionId)).toMatchObject({ status: 'succeeded' });
+    } finally {
+      await slow.runner.shutdown(0);
+      rmSync(slow.dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('never starts a command whose acceptance cannot be synced, and reports it failed', async () => {
+    const failing = harness({
+      accepted: { has: () => false, add: () => Promise.reject(new Error('EIO: i/o error, fdatasync')) },
+    });
+    try {
+      const assign = command('echo ran');
+      expect(failing.runner.assign(assign)).toEqual({ ok: true });
+      const finished = await failing.finish(assign.executionId);
+      expect(finished).toMatchObject({ status: 'failed', startedAt: null });
+      expect(finished.reason).toMatch(/^agent_error: cannot record the execution on disk: EIO/);
+      expect(failing.of(assign.executionId).map((m) => m.event)).toEqual(['execution.finished']);
+    } finally {
+      await failing.runner.shutdown(0);
+      rmSync(failing.dataDir, { recursive: true, force: true });
+    }
   });
 
   it('reports a non-zero exit as failed with its exit code, and keeps stderr apart', async () => {

@@ -14,10 +14,13 @@ import { Execution, type ExecutionContext } from './execution';
 import type { LeftoverProcesses } from './leftover-processes';
 import type { ProcessTree } from './process-tree';
 
-/** Execution ids this agent accepted; `add` is durable (it throws when it cannot be). */
+/**
+ * Execution ids this agent accepted. `add` throws when it cannot record the id at all; its
+ * promise resolves once the record survives a power cut (and rejects if it cannot).
+ */
 export interface AcceptedExecutions {
   has(executionId: string): boolean;
-  add(executionId: string): void;
+  add(executionId: string): Promise<void>;
 }
 
 export interface RunnerOptions {
@@ -75,14 +78,16 @@ export class Runner {
     if (this.running.size >= this.options.maxConcurrent) {
       return ackError(ProtocolErrorCode.Conflict, 'agent at capacity');
     }
+    let recorded: Promise<void>;
     try {
-      this.options.accepted.add(executionId);
+      recorded = this.options.accepted.add(executionId);
     } catch (error) {
       // Running it unrecorded could run it twice after a restart; the hub keeps it queued instead.
       this.options.logger.error({ executionId, error: errorMessage(error) }, 'cannot record an accepted execution');
       return ackError(ProtocolErrorCode.Internal, 'agent cannot record the execution on disk');
     }
-    const execution = new Execution(assign, this.executionContext());
+    // Acked now; the command starts once the record is synced (see ExecutionLedger).
+    const execution = new Execution(assign, this.executionContext(), recorded);
     const done = execution.run().finally(() => {
       this.running.delete(executionId);
     });

@@ -2,8 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ExecutionLedger } from './execution-ledger';
+
+const syncs = vi.hoisted(() => ({ count: 0 }));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  return {
+    ...fs,
+    fdatasync: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      syncs.count += 1;
+      fs.fdatasync(fd, callback);
+    },
+  };
+});
 
 describe('ExecutionLedger', () => {
   let dir: string;
@@ -24,6 +36,16 @@ describe('ExecutionLedger', () => {
     expect(reopened.has(id)).toBe(true);
     expect(reopened.has(randomUUID())).toBe(false);
     reopened.close();
+  });
+
+  it('resolves an add once synced, and adds made while a sync runs share the next one', async () => {
+    const ledger = ExecutionLedger.open(path);
+    const before = syncs.count;
+    const first = ledger.add(randomUUID());
+    const rest = Array.from({ length: 5 }, () => ledger.add(randomUUID()));
+    await Promise.all([first, ...rest]);
+    expect(syncs.count - before).toBe(2);
+    ledger.close();
   });
 
   it('keeps only the most recent ids, in a file that stays small', () => {

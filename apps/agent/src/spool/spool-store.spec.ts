@@ -2,10 +2,22 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentToHubEvent } from '@outpost/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { OutboxMessage } from '../connection/outbox';
 import { captureLogger } from '../testing/test-support';
 import { SpoolStore, type SpoolStoreOptions } from './spool-store';
+
+const syncs = vi.hoisted(() => ({ count: 0 }));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  return {
+    ...fs,
+    fdatasync: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      syncs.count += 1;
+      fs.fdatasync(fd, callback);
+    },
+  };
+});
 
 const A = '00000000-0000-4000-8000-00000000000a';
 const T = '2025-01-01T00:00:00.000Z';
@@ -62,6 +74,24 @@ describe('SpoolStore', () => {
       AgentToHubEvent.ExecutionOutput,
     ]);
     reopened.close();
+  });
+
+  it('holds results until one background sync covers those written together; output is not held', async () => {
+    const store = open();
+    const synced = new Promise<void>((resolve) => {
+      store.onSynced = resolve;
+    });
+    const before = syncs.count;
+    const out = store.add(output(0));
+    const results = [1, 2, 3].map((n) =>
+      store.add({ ...finished, payload: { ...finished.payload, executionId: `00000000-0000-4000-8000-00000000000${n}` } }),
+    );
+    expect(store.awaitingSync(out)).toBe(false);
+    expect(results.map((id) => store.awaitingSync(id))).toEqual([true, true, true]);
+    await synced;
+    expect(results.map((id) => store.awaitingSync(id))).toEqual([false, false, false]);
+    expect(syncs.count - before).toBe(1);
+    store.close();
   });
 
   it('skips a record torn by a crash, keeping everything before it', () => {

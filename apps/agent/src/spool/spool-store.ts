@@ -1,4 +1,4 @@
-import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { close, closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, open, openSync, readdirSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentToHubEvent } from '@outpost/protocol';
 import type { OutboxEntry, OutboxMessage, OutboxStore } from '../connection/outbox';
@@ -66,6 +66,10 @@ export class SpoolStore implements OutboxStore {
   private unsynced = false;
   private closed = false;
   private syncTimer: NodeJS.Timeout | undefined;
+  /** Results written but not yet synced, with the segment file each is in: not sent until synced. */
+  private readonly unsyncedResults = new Map<number, string>();
+  /** A sync of results is scheduled or running; results written meanwhile wait for the next. */
+  private resultSync: 'scheduled' | 'running' | null = null;
   private readonly segmentBytes: number;
   private readonly syncDelayMs: number;
 
@@ -90,6 +94,8 @@ export class SpoolStore implements OutboxStore {
     return this.diskBytes >= this.options.maxBytes || this.index.size >= MAX_MESSAGES;
   }
 
+  onSynced: () => void = () => undefined;
+
   /** Bytes of segment files on disk. */
   get bytes(): number {
     return this.diskBytes;
@@ -98,10 +104,12 @@ export class SpoolStore implements OutboxStore {
   add(message: OutboxMessage): number {
     const id = this.nextId++;
     const entry: OutboxEntry = { event: message.event, executionId: message.payload.executionId };
+    let segment: Segment;
     try {
-      const { segment, offset, length } = this.append({ kind: 'message', id, message });
+      const appended = this.append({ kind: 'message', id, message });
+      segment = appended.segment;
       segment.live += 1;
-      this.index.set(id, { entry, segment, offset, length });
+      this.index.set(id, { entry, segment, offset: appended.offset, length: appended.length });
     } catch (error) {
       this.options.logger.error(
         { ...entry, dir: this.options.dir, error: errorMessage(error) },
@@ -110,10 +118,15 @@ export class SpoolStore implements OutboxStore {
       this.index.set(id, { entry, memory: message });
       return id;
     }
-    // The result is what must survive anything; output may trail by the sync delay.
-    if (message.event === AgentToHubEvent.ExecutionFinished) this.syncNow();
+    // The result is what must survive anything, so it is held until synced; results written in
+    // the same turn of the event loop share one sync. Output may trail by the sync delay.
+    if (message.event === AgentToHubEvent.ExecutionFinished) this.holdUntilSynced(id, segment.path);
     else this.syncSoon();
     return id;
+  }
+
+  awaitingSync(id: number): boolean {
+    return this.unsyncedResults.has(id);
   }
 
   remove(id: number): void {
@@ -159,7 +172,8 @@ export class SpoolStore implements OutboxStore {
   close(): void {
     this.closed = true;
     clearTimeout(this.syncTimer);
-    if (this.unsynced) this.syncNow();
+    if (this.unsynced || this.unsyncedResults.size > 0) this.syncNow();
+    this.unsyncedResults.clear();
     for (const segment of this.segments) closeSync(segment.fd);
     this.segments.length = 0;
     this.current = null;
@@ -295,6 +309,47 @@ export class SpoolStore implements OutboxStore {
       fdatasyncSync(this.current.fd);
     } catch (error) {
       this.options.logger.error({ error: errorMessage(error) }, 'cannot sync the spool; a power cut could lose reports');
+    }
+  }
+
+  /**
+   * Holds a result until a background sync of its segment file covers it. Results written in one
+   * turn of the event loop share that sync (one file, unless a new segment began between them);
+   * those written while it runs share the next. The sync opens the file anew, since the segment's
+   * own descriptor may be closed meanwhile.
+   */
+  private holdUntilSynced(id: number, path: string): void {
+    this.unsyncedResults.set(id, path);
+    if (this.resultSync !== null) return;
+    this.resultSync = 'scheduled';
+    setImmediate(() => this.syncResults());
+  }
+
+  private syncResults(): void {
+    if (this.closed) return; // closing synced everything
+    const batch = [...this.unsyncedResults];
+    const paths = [...new Set(batch.map(([, path]) => path))];
+    this.resultSync = 'running';
+    let pending = paths.length;
+    const synced = (error: NodeJS.ErrnoException | null): void => {
+      // Logged and let go, as a failed sync of output is: the result is still delivered.
+      if (error) this.options.logger.error({ error: errorMessage(error) }, 'cannot sync the spool; a power cut could lose reports');
+      pending -= 1;
+      if (pending > 0) return;
+      this.resultSync = null;
+      if (this.closed) return;
+      for (const [id] of batch) this.unsyncedResults.delete(id);
+      if (this.unsyncedResults.size > 0) {
+        this.resultSync = 'scheduled';
+        setImmediate(() => this.syncResults());
+      }
+      this.onSynced();
+    };
+    for (const path of paths) {
+      open(path, 'r', (openError, fd) => {
+        if (openError) return synced(openError);
+        fdatasync(fd, (syncError) => close(fd, () => synced(syncError)));
+      });
     }
   }
 

@@ -34,4 +34,17 @@ export class MemoryOutboxStore implements OutboxStore {
   get full(): boolean {
     return this.messages.size >= this.limit;
   }
+
+  /** Ids of results to treat as not yet synced; `sync()` releases them. */
+  readonly unsyncedIds = new Set<number>();
+  onSynced: () => void = () => undefined;
+
+  awaitingSync(id: number): boolean {
+    return this.unsyncedIds.has(id);
+  }
+
+  sync(): void {
+    this.unsyncedIds.clear();
+    this.onSynced();
+  }
 }
