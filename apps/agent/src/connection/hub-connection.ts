@@ -111,7 +111,7 @@ interface HubToAgentEvents {
 }
 
 interface AgentToHubEvents {
-  [AgentToHubEvent.Heartbeat]: (payload: Heartbeat, ack: (ack: unknown) => void) => void;
+  [AgentToHubEvent.Heartbeat]: (payload: Heartbeat) => void;
   [AgentToHubEvent.ExecutionStarted]: (payload: OutboxMessage['payload'], ack: (ack: unknown) => void) => void;
   [AgentToHubEvent.ExecutionOutput]: (payload: OutboxMessage['payload'], ack: (ack: unknown) => void) => void;
   [AgentToHubEvent.ExecutionFinished]: (payload: OutboxMessage['payload'], ack: (ack: unknown) => void) => void;
