@@ -4,7 +4,7 @@ import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Child } from './support/child-process';
-import { databaseKinds } from './support/databases';
+import { crashRecoveryDatabases } from './support/databases';
 import { enrollAgent, type EnrolledAgent, startAgent } from './support/test-agent';
 import { TestHub } from './support/test-hub';
 import { waitFor } from './support/wait';
@@ -36,7 +36,7 @@ function agentLog(agent: Child, executionId: string, msg: string): number {
   return agent.output.split('\n').filter((line) => line.includes(executionId) && line.includes(`"msg":"${msg}"`)).length;
 }
 
-describe.each(databaseKinds())('delivery and durability on %s database', (database) => {
+describe.each(crashRecoveryDatabases())('delivery and durability on %s database', (database) => {
   let hub: TestHub;
   const enrolled: EnrolledAgent[] = [];
   const processes: Child[] = [];

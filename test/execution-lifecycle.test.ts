@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Child, isAlive } from './support/child-process';
-import { databaseKinds } from './support/databases';
+import { crashRecoveryDatabases, databaseKinds } from './support/databases';
 import { enrollAgent, type EnrolledAgent, startAgent } from './support/test-agent';
 import { TestHub } from './support/test-hub';
 import { waitFor } from './support/wait';
@@ -78,7 +78,7 @@ describe.each(databaseKinds())('execution lifecycle on %s database', (database) 
     expect((await hub.api('GET', `/api/v1/runs/${created.id}`)).body.status).toBe('failed');
   });
 
-  it('marks an execution lost when its agent is killed and stays away past the lease', async () => {
+  it.runIf(crashRecoveryDatabases().includes(database))('marks an execution lost when its agent is killed and stays away past the lease', async () => {
     const victim = await enrollAgent(hub, { name: 'victim' });
     const victimProcess = startAgent(victim);
     await hub.waitForAgentStatus(victim.agentId, 'online');

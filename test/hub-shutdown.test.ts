@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Child } from './support/child-process';
-import { databaseKinds } from './support/databases';
+import { crashRecoveryDatabases } from './support/databases';
 import { enrollAgent, type EnrolledAgent, startAgent } from './support/test-agent';
 import { TestHub } from './support/test-hub';
 import { waitFor } from './support/wait';
@@ -9,7 +9,7 @@ const EXECUTIONS = 20;
 
 // DESIGN.md §4: on SIGTERM the hub stops accepting work, finishes its writes and closes sockets;
 // nothing in flight is lost.
-describe.each(databaseKinds())('hub SIGTERM on %s database', (database) => {
+describe.each(crashRecoveryDatabases())('hub SIGTERM on %s database', (database) => {
   let hub: TestHub;
   let agent: EnrolledAgent;
   let agentProcess: Child;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Child } from './support/child-process';
-import { databaseKinds } from './support/databases';
+import { crashRecoveryDatabases, databaseKinds } from './support/databases';
 import { enrollAgent, type EnrolledAgent, startAgent } from './support/test-agent';
 import { TestHub } from './support/test-hub';
 import { waitFor } from './support/wait';
@@ -137,7 +137,7 @@ describe.each(databaseKinds())('run orchestration on %s database', (database) =>
   });
 });
 
-describe.each(databaseKinds())('retrying lost executions on %s database', (database) => {
+describe.each(crashRecoveryDatabases())('retrying lost executions on %s database', (database) => {
   const OFFLINE_AFTER_S = 2;
   const LEASE_S = 10 * OFFLINE_AFTER_S;
   let hub: TestHub;

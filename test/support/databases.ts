@@ -8,6 +8,14 @@ export function databaseKinds(): DatabaseKind[] {
   return process.env.DATABASE_URL ? ['embedded', 'postgres'] : ['embedded'];
 }
 
+/**
+ * Crash recovery and races run on PostgreSQL when DATABASE_URL is set (DESIGN.md §7), and on
+ * the embedded database only where there is no PostgreSQL, so every machine still runs them once.
+ */
+export function crashRecoveryDatabases(): DatabaseKind[] {
+  return process.env.DATABASE_URL ? ['postgres'] : ['embedded'];
+}
+
 /** A fresh database on the PostgreSQL server of DATABASE_URL, dropped by the returned function. */
 export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = process.env.DATABASE_URL;

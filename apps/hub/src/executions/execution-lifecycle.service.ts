@@ -7,6 +7,10 @@ import { RunProgressService } from './run-progress.service';
 
 const SWEEP_MS = 1_000;
 
+/** Both sweeps lock in id order, like the report batches they race (see common/database/locked-in-order.ts). */
+const EXPIRED = `status in (${quoted(statusesLeadingTo('delivery_expired', 'expired'))}) and deliver_by < now()`;
+const LOSABLE = quoted(statusesLeadingTo('agent_lost', 'lost'));
+
 /**
  * The hub's own clock on executions: a queued one past its delivery deadline is `expired`; a
  * dispatched or running one whose agent has stayed away longer than the lease is `lost`, so
@@ -35,16 +39,18 @@ export class ExecutionLifecycleService implements OnApplicationBootstrap {
       const expired = await this.em.fork().execute<{ run_id: string }[]>(
         `update executions set status = 'expired', finished_at = now(),
                 reason = 'not delivered by ' || to_char(deliver_by at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-          where status in (${quoted(statusesLeadingTo('delivery_expired', 'expired'))}) and deliver_by < now()
+          where id in (select id from executions where ${EXPIRED} order by id for update) and ${EXPIRED}
           returning run_id`,
       );
       const lost = await this.em.fork().execute<{ run_id: string }[]>(
-        `update executions e set status = 'lost', finished_at = now(), reason = 'agent_lost'
-           from agents a
-          where a.id = e.agent_id and e.status in (${quoted(statusesLeadingTo('agent_lost', 'lost'))})
-            and a.status = 'offline'
-            and coalesce(a.last_seen_at, e.dispatched_at, e.created_at) < now() - make_interval(secs => ?)
-          returning e.run_id`,
+        `update executions set status = 'lost', finished_at = now(), reason = 'agent_lost'
+          where id in (
+                  select e.id from executions e join agents a on a.id = e.agent_id
+                   where e.status in (${LOSABLE}) and a.status = 'offline'
+                     and coalesce(a.last_seen_at, e.dispatched_at, e.created_at) < now() - make_interval(secs => ?)
+                   order by e.id for update of e)
+            and status in (${LOSABLE})
+          returning run_id`,
         [this.config.executionLeaseSeconds],
       );
       if (expired.length > 0) this.logger.log(`${expired.length} execution(s) expired undelivered`);

@@ -32,11 +32,16 @@ export class ExecutionReconciler {
     const held = [...inventory.running, ...inventory.results];
     const lost = await this.em.fork().execute<{ id: string; run_id: string }[]>(
       `update executions set status = 'lost', finished_at = now(), reason = ?
-        where agent_id = ? and status in (${LOSABLE.map(() => '?').join(', ')})
-          and coalesce(dispatched_at, started_at) < ?
-          and id not in (select value::uuid from jsonb_array_elements_text(?::jsonb))
+        where id in (
+                -- Locked in id order, like the report batches it races (see common/database/locked-in-order.ts).
+                select id from executions
+                 where agent_id = ? and status in (${LOSABLE.map(() => '?').join(', ')})
+                   and coalesce(dispatched_at, started_at) < ?
+                   and id not in (select value::uuid from jsonb_array_elements_text(?::jsonb))
+                 order by id for update)
+          and status in (${LOSABLE.map(() => '?').join(', ')})
         returning id, run_id`,
-      [NOT_ON_AGENT_REASON, agentId, ...LOSABLE, connectedAt, JSON.stringify(held)],
+      [NOT_ON_AGENT_REASON, agentId, ...LOSABLE, connectedAt, JSON.stringify(held), ...LOSABLE],
     );
     if (lost.length > 0) {
       this.logger.warn({ agentId, executions: lost.map((row) => row.id) }, 'executions lost: the reconnected agent no longer has them');

@@ -92,7 +92,8 @@ export class RunProgressService implements OnApplicationBootstrap {
       if (step.stop) {
         await tx.execute(
           `update executions set status = 'canceled', finished_at = now(), reason = ?
-            where run_id = ? and status in (${UNDISPATCHED})`,
+            where id in (select id from executions where run_id = ? and status in (${UNDISPATCHED}) order by id for update)
+              and status in (${UNDISPATCHED})`,
           [`max_failures: ${step.stop.failures} target(s) failed, maxFailures is ${step.stop.maxFailures}`, runId],
         );
       }

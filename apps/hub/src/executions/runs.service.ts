@@ -213,11 +213,14 @@ export class RunsService {
       if (!run) throw AppError.notFound('Run', id);
       throw new AppError('CONFLICT', `Run ${id} already ended ${run.status}`);
     }
-    const now = new Date();
-    await em.nativeUpdate(
-      Execution,
-      { runId: id, status: { $in: statusesLeadingTo('cancel_undelivered', 'canceled') } },
-      { status: 'canceled', reason: `canceled by ${userId ?? 'the scheduler'} before delivery`, finishedAt: now, cancelRequestedAt: now, cancelRequestedBy: userId },
+    // Locked in id order, like the report batches it races (see common/database/locked-in-order.ts).
+    const undelivered = statusesLeadingTo('cancel_undelivered', 'canceled');
+    const inUndelivered = undelivered.map(() => '?').join(', ');
+    await em.execute(
+      `update executions set status = 'canceled', reason = ?, finished_at = now(), cancel_requested_at = now(), cancel_requested_by = ?
+        where id in (select id from executions where run_id = ? and status in (${inUndelivered}) order by id for update)
+          and status in (${inUndelivered})`,
+      [`canceled by ${userId ?? 'the scheduler'} before delivery`, userId, id, ...undelivered, ...undelivered],
     );
     this.endings.notify(id);
     const held = await em.find(Execution, { runId: id, status: { $in: ['dispatched', 'running'] } });
