@@ -135,6 +135,21 @@ describe.each(databaseKinds())('agents as a fleet on %s database', (database) =>
     expect(stats.body.agents).toEqual({ total: 3, byStatus: { online: 3, offline: 0 }, byOs: { [process.platform]: 3 } });
   });
 
+  it('keeps a connected agent online on its transport pongs alone (protocol 1.3: it sends no heartbeat)', async () => {
+    const id = enrolled['web-dev']!.agentId;
+    const first = (await hub.api('GET', `/api/v1/agents/${id}`)).body.lastSeenAt;
+    // Twice the offline bound: without the pongs counting, the sweep would have taken it offline.
+    const until = Date.now() + OFFLINE_AFTER_S * 2 * 1000;
+    let latest = first;
+    while (Date.now() < until) {
+      const agent = (await hub.api('GET', `/api/v1/agents/${id}`)).body;
+      expect(agent.status).toBe('online');
+      latest = agent.lastSeenAt;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(Date.parse(latest)).toBeGreaterThan(Date.parse(first) + OFFLINE_AFTER_S * 1000);
+  });
+
   it('marks a silent agent offline within the bound, and online again when it speaks', async () => {
     const name = 'web-dev';
     const id = enrolled[name]!.agentId;

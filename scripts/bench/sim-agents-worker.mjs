@@ -90,10 +90,11 @@ for (const identity of identities) {
   });
   socket.on('agent.welcome', (welcome) => {
     timers.forEach(clearInterval);
+    // As the real agent: no heartbeats to a hub that takes the transport's pongs for them (1.3),
+    // and samples without an ack.
     timers = [
-      setInterval(() => socket.emit('agent.heartbeat', { sentAt: new Date().toISOString(), running: 0 }), welcome.heartbeatIntervalSeconds * 1000),
-      // Acked, as the real agent asks for its samples (it logs a refusal); heartbeats are not.
-      setInterval(() => socket.emit('agent.health', sample(), () => undefined), (welcome.healthIntervalSeconds ?? 15) * 1000),
+      ...(welcome.transportHeartbeat ? [] : [setInterval(() => socket.emit('agent.heartbeat', { sentAt: new Date().toISOString(), running: 0 }), welcome.heartbeatIntervalSeconds * 1000)]),
+      setInterval(() => socket.volatile.emit('agent.health', sample()), (welcome.healthIntervalSeconds ?? 15) * 1000),
     ];
     connected += 1;
     connectsTotal += 1;

@@ -102,7 +102,8 @@ export class Agent {
       },
     });
     this.health = new HealthReporter({
-      send: (event, payload) => this.connection.sendVolatile(event, payload),
+      sendFacts: (facts) => this.connection.sendFacts(facts),
+      sendSample: (sample) => this.connection.sendHealth(sample),
       facts: () => collectAgentFacts(options.agentVersion),
       sampler: options.healthSampler ?? new HealthSampler(),
       logger: options.logger,

@@ -6,7 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { existsSync, readFileSync } from 'node:fs';
 import { AppModule } from './app.module';
 import { resetPassword, ResetPasswordError } from './cli/reset-password';
-import { ConfigError, loadHubConfig } from './config/hub-config';
+import { ConfigError, type HubConfig, loadHubConfig } from './config/hub-config';
 import { loadHubSecrets } from './config/hub-secrets';
 import { DataDirLockedError, lockDataDir } from './database/data-dir-lock';
 import { embeddedDatabaseDir } from './database/orm-options';
@@ -44,7 +44,7 @@ async function bootstrap(): Promise<void> {
   app.use(corsAllowList(config.corsOrigins));
   app.use('/api', jsonBodiesOnly);
   app.useBodyParser('json', { limit: '2mb' });
-  app.useWebSocketAdapter(new HubSocketAdapter(app));
+  app.useWebSocketAdapter(new HubSocketAdapter(app, config.agentHeartbeatSeconds));
   app.enableShutdownHooks();
   app.disable('x-powered-by');
   serveDashboard(app, DASHBOARD_DIR);
@@ -57,8 +57,20 @@ async function bootstrap(): Promise<void> {
     .build();
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
 
-  await app.listen(config.port, config.host);
+  await listen(app, config);
   process.stdout.write(startupBanner(config, secrets));
+}
+
+/**
+ * Node's default listen backlog of 511 overflows when a fleet reconnects after a restart: the
+ * kernel drops the connection attempts beyond it, and each dropped agent waits out TCP's SYN
+ * retransmits (1, 3, 7, 15 s) before it is even seen. The kernel caps it at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
+
+/** Nest's typings leave out the backlog argument, which its listen passes on to Node's. */
+function listen(app: NestExpressApplication, config: HubConfig): Promise<unknown> {
+  return (app.listen as unknown as (port: number, host: string, backlog: number) => Promise<unknown>).call(app, config.port, config.host, LISTEN_BACKLOG);
 }
 
 async function resetPasswordCommand(username: string | undefined): Promise<void> {

@@ -76,11 +76,16 @@ describe('HubSocketAdapter', () => {
   });
 
   it('keeps connection-state recovery off even when asked for it, and bounds the frame size', () => {
-    server = new HubSocketAdapter().createIOServer(0, { connectionStateRecovery: { maxDisconnectionDuration: 60_000 } } as never) as Server;
+    server = new HubSocketAdapter(undefined, 15).createIOServer(0, { connectionStateRecovery: { maxDisconnectionDuration: 60_000 } } as never) as Server;
     const options = (server as unknown as { opts: Record<string, unknown> }).opts;
     expect(options.connectionStateRecovery).toBeUndefined();
     expect(options.maxHttpBufferSize).toBe(MAX_AGENT_FRAME_BYTES);
     expect(options.transports).toEqual(['websocket']);
+  });
+
+  it('pings at the agents\' heartbeat interval: the pong is the heartbeat', () => {
+    server = new HubSocketAdapter(undefined, 7).createIOServer(0) as Server;
+    expect((server as unknown as { opts: Record<string, unknown> }).opts.pingInterval).toBe(7_000);
   });
 
   it('takes the largest legitimate agent frames: a full inventory and a full output chunk', () => {

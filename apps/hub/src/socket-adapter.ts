@@ -9,21 +9,35 @@ import type { ServerOptions } from 'socket.io';
  */
 export const MAX_AGENT_FRAME_BYTES = 1024 * 1024;
 
+/** How long a ping waits for its pong before the transport is closed. */
+const PING_TIMEOUT_MS = 10_000;
+
 /**
  * Socket.io server settings for agents: WebSocket only (no sticky sessions needed behind a
  * balancer), a bounded frame size, and connection-state recovery off whatever a caller passes:
  * a recovered session is restored without running the namespace middleware, which is where
  * agents authenticate.
+ *
+ * The transport pings every heartbeat interval, and an agent's pong is its heartbeat (protocol
+ * 1.3, `transportHeartbeat`): one frame each way instead of a ping pair plus an application
+ * message, which at 10,000 agents is most of an idle hub's work.
  */
 export class HubSocketAdapter extends IoAdapter {
+  constructor(
+    app: ConstructorParameters<typeof IoAdapter>[0],
+    private readonly heartbeatIntervalSeconds: number,
+  ) {
+    super(app);
+  }
+
   override createIOServer(port: number, options?: ServerOptions) {
     const { connectionStateRecovery: _neverRecover, ...rest } = options ?? {};
     return super.createIOServer(port, {
       ...rest,
       transports: ['websocket'],
       maxHttpBufferSize: MAX_AGENT_FRAME_BYTES,
-      pingInterval: 10_000,
-      pingTimeout: 10_000,
+      pingInterval: this.heartbeatIntervalSeconds * 1000,
+      pingTimeout: PING_TIMEOUT_MS,
       serveClient: false,
     } satisfies Partial<ServerOptions>);
   }

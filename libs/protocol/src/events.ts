@@ -10,13 +10,17 @@ export const HubToAgentEvent = {
 } as const;
 
 export const AgentToHubEvent = {
+  /** Only to a hub whose welcome does not say `transportHeartbeat` (1.2 and older). */
   Heartbeat: 'agent.heartbeat',
   ExecutionStarted: 'execution.started',
   ExecutionOutput: 'execution.output',
   ExecutionFinished: 'execution.finished',
   /** 1.1: static facts, sent once per connection after the welcome. */
   Facts: 'agent.facts',
-  /** 1.1: a health sample, every `healthIntervalSeconds`. */
+  /**
+   * 1.1: a health sample, every `healthIntervalSeconds`. From 1.3 the agent asks no ack: a
+   * refused sample is logged by the hub, and the next sample replaces a lost one.
+   */
   Health: 'agent.health',
   /**
    * 1.2: after each welcome, what the agent runs and which results it still holds, so the hub

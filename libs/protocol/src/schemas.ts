@@ -45,6 +45,13 @@ export const welcomeSchema = z.object({
    * are dropped on the host and replaced by a marker. Absent from an older hub: DEFAULT_OUTPUT_CAP_BYTES.
    */
   outputCapBytes: z.number().int().min(MIN_OUTPUT_CAP_BYTES).optional(),
+  /**
+   * 1.3: the hub counts the transport's ping replies (WebSocket engine.io pongs, every
+   * `heartbeatIntervalSeconds`) as heartbeats, so the agent sends no `agent.heartbeat`: at fleet
+   * scale each one is a message for the hub to read, parse and validate. An older hub leaves it
+   * out and gets heartbeats as before.
+   */
+  transportHeartbeat: z.boolean().optional(),
 });
 export type Welcome = z.infer<typeof welcomeSchema>;
 

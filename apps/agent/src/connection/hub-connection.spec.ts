@@ -32,6 +32,8 @@ const RUN_ID = '00000000-0000-4000-8000-000000000001';
 interface Received {
   event: string;
   payload: Record<string, unknown>;
+  /** Whether the agent asked for an ack. */
+  acked: boolean;
 }
 
 interface FakeHubOptions {
@@ -44,6 +46,8 @@ interface FakeHubOptions {
   refuse?: { code: string; message: string };
   /** Announced in the welcome; PROTOCOL_VERSION by default. */
   protocolVersion?: string;
+  /** Says `transportHeartbeat` in the welcome, as a 1.3 hub does. */
+  transportHeartbeat?: boolean;
   /** Runs for each accepted connection, after the welcome. */
   onConnection?: (socket: Socket) => void;
 }
@@ -78,7 +82,7 @@ class FakeHub {
       hub.sockets.add(socket);
       socket.on('disconnect', () => hub.sockets.delete(socket));
       socket.onAny((event: string, payload: Record<string, unknown>, ack?: (ack: Ack) => void) => {
-        hub.received.push({ event, payload });
+        hub.received.push({ event, payload, acked: ack !== undefined });
         ack?.(ACK_OK);
       });
       void socket
@@ -89,6 +93,7 @@ class FakeHub {
           heartbeatIntervalSeconds: 0.2,
           maxOutputChunkBytes: MAX_OUTPUT_CHUNK_BYTES,
           ...(options.healthIntervalSeconds !== undefined ? { healthIntervalSeconds: options.healthIntervalSeconds } : {}),
+          ...(options.transportHeartbeat ? { transportHeartbeat: true } : {}),
         })
         .then((ack: unknown) => hub.welcomeAcks.push(ack));
       options.onConnection?.(socket);
@@ -401,6 +406,14 @@ describe.skipIf(process.platform === 'win32')('HubConnection against a fake hub'
     expect(hub.events(AgentToHubEvent.Inventory)).toEqual([]);
   });
 
+  it('sends no heartbeats to a hub that takes the transport\'s pongs for them (1.3)', async () => {
+    const hub = await startHub({ transportHeartbeat: true, healthIntervalSeconds: 0.2 });
+    startAgent(hub.url);
+    // The welcome's heartbeat interval is 0.2 s: three samples take at least as long as two beats would.
+    await waitFor('three health samples', () => hub.events(AgentToHubEvent.Health).length >= 3);
+    expect(hub.events(AgentToHubEvent.Heartbeat)).toEqual([]);
+  });
+
   it('answers a ping at once', async () => {
     const hub = await startHub();
     startAgent(hub.url);
@@ -419,6 +432,9 @@ describe.skipIf(process.platform === 'win32')('HubConnection against a fake hub'
     expect(agentFactsSchema.parse(facts!.payload)).toMatchObject({ agentVersion: '9.9.9-test' });
     const sample = hub.events(AgentToHubEvent.Health)[0]!.payload;
     expect(healthSampleSchema.parse(sample)).toMatchObject({ cpuPercent: 12.5, disks: [{ mount: '/' }] });
+    // Facts are acked (resent until the hub has them); samples are not: the next one replaces a lost one.
+    expect(hub.events(AgentToHubEvent.Facts).map((r) => r.acked)).toEqual([true]);
+    expect(hub.events(AgentToHubEvent.Health).every((r) => !r.acked)).toBe(true);
     // Facts come first on the wire: the hub has the host's details before its first sample.
     expect(hub.received.findIndex((r) => r.event === AgentToHubEvent.Facts)).toBeLessThan(
       hub.received.findIndex((r) => r.event === AgentToHubEvent.Health),

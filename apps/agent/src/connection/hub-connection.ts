@@ -97,9 +97,6 @@ export interface HubConnectionOptions {
   protocolVersion?: string;
 }
 
-/** Reports whose loss is acceptable: never queued, dropped while disconnected. */
-export type VolatileEvent = typeof AgentToHubEvent.Facts | typeof AgentToHubEvent.Health;
-
 type AckCallback = (ack: Ack) => void;
 
 interface HubToAgentEvents {
@@ -116,7 +113,7 @@ interface AgentToHubEvents {
   [AgentToHubEvent.ExecutionOutput]: (payload: OutboxMessage['payload'], ack: (ack: unknown) => void) => void;
   [AgentToHubEvent.ExecutionFinished]: (payload: OutboxMessage['payload'], ack: (ack: unknown) => void) => void;
   [AgentToHubEvent.Facts]: (payload: AgentFacts, ack: (ack: unknown) => void) => void;
-  [AgentToHubEvent.Health]: (payload: HealthSample, ack: (ack: unknown) => void) => void;
+  [AgentToHubEvent.Health]: (payload: HealthSample) => void;
   [AgentToHubEvent.Inventory]: (payload: AgentInventory, ack: (ack: unknown) => void) => void;
 }
 
@@ -170,22 +167,26 @@ export class HubConnection {
   }
 
   /**
-   * Sends a report whose loss is acceptable (facts, health) and resolves with the hub's ack, or
-   * undefined when not connected or not acked in time. Never buffered while disconnected: a
-   * fleet's agents must not replay an outage's worth of samples when the hub comes back.
+   * Sends the host's facts and resolves with the hub's ack, or undefined when not connected or not
+   * acked in time. Never buffered while disconnected: they are sent again after each welcome.
    */
-  async sendVolatile(event: VolatileEvent, payload: AgentFacts | HealthSample): Promise<unknown> {
+  async sendFacts(facts: AgentFacts): Promise<unknown> {
     if (!this.socket.connected) return undefined;
-    // The typed map ties each event to its payload; this one method serves both volatile events.
-    const socket = this.socket.timeout(this.timing.ackTimeoutMs) as unknown as {
-      emitWithAck(event: VolatileEvent, payload: AgentFacts | HealthSample): Promise<unknown>;
-    };
     try {
-      return await socket.emitWithAck(event, payload);
+      return await this.socket.timeout(this.timing.ackTimeoutMs).emitWithAck(AgentToHubEvent.Facts, facts);
     } catch (error) {
-      this.logger.debug({ event, error: errorMessage(error) }, 'report not acked');
+      this.logger.debug({ event: AgentToHubEvent.Facts, error: errorMessage(error) }, 'report not acked');
       return undefined;
     }
+  }
+
+  /**
+   * Sends a health sample without asking an ack, and drops it when not connected: a fleet's
+   * agents must not replay an outage's worth of samples when the hub comes back, and at fleet
+   * scale each ack is a frame for the hub to write.
+   */
+  sendHealth(sample: HealthSample): void {
+    if (this.socket.connected) this.socket.volatile.emit(AgentToHubEvent.Health, sample);
   }
 
   start(): void {
@@ -240,7 +241,9 @@ export class HubConnection {
       // Only a welcome proves the hub took us: one that accepts and at once disconnects keeps backing off.
       this.refusals = 0;
       options.session.welcome(welcome);
-      this.startHeartbeats(welcome.heartbeatIntervalSeconds);
+      // A 1.3 hub takes the transport's pongs as heartbeats; an older one needs ours.
+      if (welcome.transportHeartbeat) clearInterval(this.heartbeatTimer);
+      else this.startHeartbeats(welcome.heartbeatIntervalSeconds);
       this.sendInventory(welcome.protocolVersion);
       return ACK_OK;
     });

@@ -7,7 +7,9 @@ export const DEFAULT_HEALTH_INTERVAL_SECONDS = 15;
 
 export interface HealthReporterOptions {
   /** Sends without queueing; resolves with the hub's ack, or undefined when not sent or not acked. */
-  send(event: typeof AgentToHubEvent.Facts | typeof AgentToHubEvent.Health, payload: AgentFacts | HealthSample): Promise<unknown>;
+  sendFacts(facts: AgentFacts): Promise<unknown>;
+  /** Sends without queueing and without an ack: the hub logs a sample it refuses. */
+  sendSample(sample: HealthSample): void;
   facts(): Promise<AgentFacts>;
   sampler: { sample(): Promise<HealthSample> };
   logger: Logger;
@@ -50,11 +52,11 @@ export class HealthReporter {
       if (!this.factsAcked) {
         const facts = await this.options.facts();
         if (generation !== this.generation) return;
-        this.factsAcked = this.acked(AgentToHubEvent.Facts, await this.options.send(AgentToHubEvent.Facts, facts));
+        this.factsAcked = this.acked(AgentToHubEvent.Facts, await this.options.sendFacts(facts));
       }
       const sample = await this.options.sampler.sample();
       if (generation !== this.generation) return;
-      this.acked(AgentToHubEvent.Health, await this.options.send(AgentToHubEvent.Health, sample));
+      this.options.sendSample(sample);
     } catch (error) {
       this.options.logger.warn({ error: errorMessage(error) }, 'health sampling failed');
     } finally {

@@ -177,6 +177,7 @@ export class AgentGateway
       maxOutputChunkBytes: MAX_OUTPUT_CHUNK_BYTES,
       healthIntervalSeconds: this.config.agentHealthIntervalSeconds,
       outputCapBytes: this.config.outputCapBytes,
+      transportHeartbeat: true,
     };
     socket.emit(HubToAgentEvent.Welcome, welcome);
     this.logger.log({ agentId, agentVersion: handshake.agentVersion }, 'agent connected');
@@ -248,6 +249,9 @@ export class AgentGateway
 
   private bindEvents(socket: Socket, agentId: string, connectedAt: Date): void {
     const counters = (socket.data as AgentSocketData).counters;
+    // The transport's pong, every heartbeat interval (HubSocketAdapter), is the heartbeat.
+    socket.conn.on('heartbeat', () => this.presence.heartbeat(agentId, socket.id));
+    // Agents of protocol 1.2 and older also send their own.
     socket.on(AgentToHubEvent.Heartbeat, (payload: unknown, ack?: unknown) => {
       counters.validated += 1;
       const parsed = parsePayload(heartbeatSchema, payload);

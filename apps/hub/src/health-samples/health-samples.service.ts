@@ -5,6 +5,7 @@ import type { HealthSample } from '@outpost/protocol';
 import type { AgentHealthSummary } from '../agents/agent.entity';
 import { lockedInOrder } from '../common/database/locked-in-order';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
+import { loggableError } from '../logging/loggable-error';
 
 /** Samples are collected and written in one statement per flush: a fleet of 10,000 sends ~700/s. */
 const FLUSH_MS = 2_000;
@@ -62,32 +63,28 @@ export class HealthSamplesService implements OnApplicationBootstrap, OnApplicati
     if (this.pending.size === 0) return;
     const batch = [...this.pending].map(([agentId, summary]) => ({ agentId, summary }));
     this.pending = new Map();
-    // One JSON document per statement: the query builder would expand a bound array into a list.
-    const json = JSON.stringify(batch);
+    // One statement with one JSON document: the query builder would expand a bound array into a
+    // list, and the ORM writes every value into the SQL text, so a second statement would escape
+    // and send the whole batch again (a megabyte every flush at 10,000 agents).
     try {
-      await this.em.fork().transactional(async (em) => {
-        await em.execute(
-          `insert into agent_health_samples
+      await this.em.fork().execute(
+        `with h as (select * from jsonb_to_recordset(?::jsonb) as h("agentId" uuid, summary jsonb)),
+         inserted as (
+           insert into agent_health_samples
              (agent_id, resolution, sampled_at, cpu_percent, mem_used_percent, disk_used_percent, load1, uptime_seconds)
            select a.id, 'raw', (h.summary->>'sampledAt')::timestamptz, (h.summary->>'cpuPercent')::real,
                   (h.summary->>'memUsedPercent')::real, (h.summary->>'diskUsedPercent')::real,
                   (h.summary->>'load1')::real, (h.summary->>'uptimeSeconds')::float8
-             from jsonb_to_recordset(?::jsonb) as h("agentId" uuid, summary jsonb)
-             join agents a on a.id = h."agentId"
-           on conflict do nothing`,
-          [json],
-        );
-        await em.execute(
-          `with h as (select * from jsonb_to_recordset(?::jsonb) as h("agentId" uuid, summary jsonb)),
-           ${lockedInOrder('agents', 'h', 't.id = s."agentId"')}
-           update agents a set last_health = h.summary
-             from h, locked l
-            where a.id = h."agentId" and a.id = l.id`,
-          [json],
-        );
-      });
+             from h join agents a on a.id = h."agentId"
+           on conflict do nothing),
+         ${lockedInOrder('agents', 'h', 't.id = s."agentId"')}
+         update agents a set last_health = h.summary
+           from h, locked l
+          where a.id = h."agentId" and a.id = l.id`,
+        [JSON.stringify(batch)],
+      );
     } catch (error) {
-      this.logger.warn(`health flush failed, ${batch.length} sample(s) dropped: ${(error as Error).message}`);
+      this.logger.warn({ samples: batch.length, ...loggableError(error) }, 'health flush failed; the samples are dropped');
     }
   }
 
