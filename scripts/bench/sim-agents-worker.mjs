@@ -67,7 +67,7 @@ for (const identity of identities) {
     forceNew: true,
     transports: ['websocket'],
     reconnectionDelay: 1000,
-    reconnectionDelayMax: 10000,
+    reconnectionDelayMax: 5000,
     randomizationFactor: 0.5,
     auth: {
       agentId: identity.agentId,

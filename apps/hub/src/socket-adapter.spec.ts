@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { MAX_INVENTORY_IDS, MAX_OUTPUT_CHUNK_BYTES } from '@outpost/protocol';
+import type { AddressInfo } from 'node:net';
 import type { Server } from 'socket.io';
+import { io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubSocketAdapter, MAX_AGENT_FRAME_BYTES } from './socket-adapter';
 
@@ -86,6 +88,20 @@ describe('HubSocketAdapter', () => {
   it('pings at the agents\' heartbeat interval: the pong is the heartbeat', () => {
     server = new HubSocketAdapter(undefined, 7).createIOServer(0) as Server;
     expect((server as unknown as { opts: Record<string, unknown> }).opts.pingInterval).toBe(7_000);
+  });
+
+  it('cuts every WebSocket at once when it closes, without a close handshake to wait for', async () => {
+    const adapter = new HubSocketAdapter(undefined, 15);
+    server = adapter.createIOServer(0) as Server;
+    const { port } = server.httpServer.address() as AddressInfo;
+    const namespace = server.of('/agent/v1');
+    const client = connect(`http://127.0.0.1:${port}/agent/v1`, { transports: ['websocket'], reconnection: false });
+    await new Promise((resolve) => client.once('connect', () => resolve(undefined)));
+    const closed = new Promise<unknown>((resolve) => client.once('disconnect', (_reason, details) => resolve(details)));
+    // As Nest does: once per gateway, with the gateway's namespace.
+    await adapter.close(namespace);
+    // 1006: the connection ended without a close frame; a graceful close would say 1000 or 1005.
+    expect(await closed).toMatchObject({ context: { code: 1006 } });
   });
 
   it('takes the largest legitimate agent frames: a full inventory and a full output chunk', () => {

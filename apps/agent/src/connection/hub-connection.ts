@@ -78,7 +78,7 @@ export interface HubConnectionTiming {
 
 export const DEFAULT_HUB_CONNECTION_TIMING: HubConnectionTiming = {
   reconnectionDelayMs: 1_000,
-  reconnectionDelayMaxMs: 10_000,
+  reconnectionDelayMaxMs: 5_000,
   refusedBackoff: { initialMs: 5_000, maxMs: 5 * 60_000, jitter: 0.5 },
   ackTimeoutMs: 30_000,
 };

@@ -21,10 +21,6 @@ export class AgentConnections {
     return this.sockets.get(agentId);
   }
 
-  connectedAgentIds(): string[] {
-    return [...this.sockets.keys()];
-  }
-
   disconnect(agentId: string): boolean {
     const socket = this.sockets.get(agentId);
     if (!socket) return false;

@@ -6,6 +6,7 @@ import { AgentConnections } from '../agents/agent-connections';
 import { HubSignalsService } from '../cluster/hub-signals.service';
 import { batchLoader } from '../common/batching/batch-loader';
 import { SecretBox } from '../common/crypto/secret-box';
+import { loggableError } from '../logging/loggable-error';
 import { Execution } from './execution.entity';
 import { runsToRunning } from './execution-locks';
 import { statusesLeadingTo } from './execution-state';
@@ -226,21 +227,20 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
     for (const execution of pending) await this.sendCancel(agentId, execution.id);
   }
 
+  /**
+   * Agents with queued executions, kicked when they are connected here. The queued set is small
+   * and indexed; sending this hub's connected agents instead would put 10,000 ids into a
+   * statement every round at fleet scale.
+   */
   private async redispatchAll(): Promise<void> {
-    const connected = this.connections.connectedAgentIds();
-    if (connected.length === 0) return;
     const rows = await this.em
       .fork()
-      .execute<{ agent_id: string }[]>(
-        `select distinct agent_id from executions
-          where status = 'queued' and agent_id in (select value::uuid from jsonb_array_elements_text(?::jsonb))`,
-        [JSON.stringify(connected)],
-      )
+      .execute<{ agent_id: string }[]>(`select distinct agent_id from executions where status = 'queued'`)
       .catch((error: Error) => {
-        this.logger.warn(`redispatch sweep failed: ${error.message}`);
+        this.logger.warn({ ...loggableError(error) }, 'redispatch sweep failed');
         return [];
       });
-    for (const row of rows) this.kick(row.agent_id);
+    for (const row of rows) if (this.connections.get(row.agent_id)) this.kick(row.agent_id);
   }
 }
 
