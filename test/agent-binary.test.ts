@@ -4,6 +4,7 @@ import { chmodSync, copyFileSync, createReadStream, mkdirSync, mkdtempSync, read
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MALLOC_TUNABLES } from '../apps/agent/src/malloc-tuning';
 import { AGENT_BINARY, hasBinary } from './support/agent-binaries';
 import { Child } from './support/child-process';
 import { ROOT } from './support/paths';
@@ -107,6 +108,11 @@ describe.skipIf(!hasBinary(AGENT_BINARY.linuxX64))('the linux-x64 agent binary o
     // What the commands inherit is the binary's own bare environment.
     const lookup = await run('command -v node || echo "no node on PATH=$PATH"');
     expect(lookup.stdout).toBe('no node on PATH=/nonexistent\n');
+    // The agent re-executed itself with its malloc tunables (same pid, so its exec environment
+    // shows them), and took them out again before running anything.
+    expect(readFileSync(`/proc/${agent.process.pid}/environ`, 'utf8').split('\0')).toContain(`GLIBC_TUNABLES=${MALLOC_TUNABLES}`);
+    const inherited = await run('echo "tunables=${GLIBC_TUNABLES-unset} marker=${OUTPOST_AGENT_MALLOC_TUNED-unset}"');
+    expect(inherited.stdout).toBe('tunables=unset marker=unset\n');
   });
 
   it('binary status shows the identity and a reachable hub, never the credential', async () => {

@@ -10,11 +10,13 @@
 // character past Latin-1 makes V8 store the entire source as UTF-16, twice the bytes.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
 export const AGENT_BUNDLE = path.resolve(here, '../../dist/apps/agent/main.cjs');
 
 /** `import text from './file?raw'` → the file's contents as a string. */
@@ -46,6 +48,63 @@ const oneZod = {
         ? undefined
         : builder.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir }),
     );
+  },
+};
+
+/**
+ * zod's messages in English only: its index re-exports every locale (`z.locales`), about 0.3 MB
+ * of the bundle; the agent only ever uses the English one zod configures by default.
+ */
+const englishZod = {
+  name: 'english-zod',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${path.sep}zod${path.sep}`) ? { path: 'zod-locales', namespace: 'english-zod', pluginData: args.resolveDir } : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'english-zod' }, (args) => ({
+      contents: `export { default as en } from '../locales/en.js';`,
+      resolveDir: args.pluginData,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Built-in modules that the agent and its dependencies `require` when they load but use only on
+ * some paths: `https` and `tls` (an https hub, a proxy), `zlib` (the spool's checksums; WebSocket
+ * compression), `assert` (failed checks), `v8` (execa's IPC, which the agent does not use). Each
+ * import of one gets a stand-in with the same export names, as getters that load the real module
+ * on first use, so an idle agent that never takes those paths never pays for them (issue #3:
+ * `tls` alone is ~2.8 MB of RSS on Node 24, with `https` and `zlib` ~3.5 MB). A callable module
+ * (`assert`) gets a callable stand-in. Export names are read from the building Node, which is no
+ * newer than the binary's, so every name the bundled code can know of is there. The stand-ins are
+ * read-only: nothing in the bundle assigns to these modules' exports.
+ */
+const LAZY_BUILTINS = ['https', 'tls', 'zlib', 'assert', 'v8'];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(builder) {
+    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+    builder.onResolve({ filter }, (args) =>
+      args.namespace === 'lazy-builtin'
+        ? { path: `node:${args.path.replace(/^node:/, '')}`, external: true }
+        : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
+      const real = require(`node:${args.path}`);
+      const names = Object.keys(real).filter((name) => name !== 'default');
+      return {
+        contents: [
+          `let real;`,
+          `const load = () => (real ??= require('node:${args.path}'));`,
+          typeof real === 'function'
+            ? `const lazy = module.exports = function (...args) { return new.target ? Reflect.construct(load(), args, new.target) : load().apply(this, args); };`
+            : `const lazy = module.exports;`,
+          `for (const name of ${JSON.stringify(names)}) Object.defineProperty(lazy, name, { enumerable: true, get: () => load()[name] });`,
+        ].join('\n'),
+        loader: 'js',
+      };
+    });
   },
 };
 
@@ -82,7 +141,7 @@ export async function buildAgentBundle(outfile = AGENT_BUNDLE) {
       __AGENT_VERSION__: JSON.stringify(version),
     },
     alias: { 'supports-color': path.join(here, 'src/stubs/supports-color.cjs') },
-    plugins: [rawText, oneZod],
+    plugins: [rawText, oneZod, englishZod, lazyBuiltins],
   });
   // Each escape shifts the rest of its line by five columns in the source map: a few characters
   // in third-party code (one today), so the map stays good enough to read a stack trace with.

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,12 +18,14 @@ describe('asciiOnly', () => {
 
 describe('the agent bundle', () => {
   let dir: string;
+  let bundlePath: string;
   let source: string;
   let map: { sources: string[] };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'outpost-agent-bundle-'));
     const { bundle } = (await buildAgentBundle(join(dir, 'main.cjs'))) as { bundle: string };
+    bundlePath = bundle;
     source = readFileSync(bundle, 'utf8');
     map = JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] };
   }, 60_000);
@@ -45,5 +48,20 @@ describe('the agent bundle', () => {
   it('holds one copy of zod', () => {
     const zodCores = map.sources.filter((file) => /node_modules\/zod\/v4\/core\/core\.c?js$/.test(file));
     expect(zodCores).toHaveLength(1);
+  });
+
+  it('holds zod\'s English messages only', () => {
+    const locales = map.sources.filter((file) => file.includes('node_modules/zod/v4/locales/'));
+    expect(locales.map((file) => file.split('/').pop())).toEqual(['en.js']);
+  });
+
+  it('loads https, tls, zlib, assert and v8 only when something uses them', () => {
+    const preload = join(dir, 'modules.cjs');
+    writeFileSync(preload, `process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)));`);
+    const loaded = spawnSync(process.execPath, ['-r', preload, bundlePath, '--version'], { encoding: 'utf8' });
+    expect(loaded.status, loaded.stderr).toBe(0);
+    const modules = (JSON.parse(loaded.stderr) as string[]).filter((name) => name.startsWith('NativeModule '));
+    expect(modules).toContain('NativeModule http');
+    for (const lazy of ['https', 'tls', 'zlib', 'assert', 'v8']) expect(modules).not.toContain(`NativeModule ${lazy}`);
   });
 });

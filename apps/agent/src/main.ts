@@ -1,3 +1,4 @@
+import './tune-malloc';
 import { Command } from 'commander';
 import { enrollCommand } from './cli/enroll.command';
 import { installCommand, uninstallCommand } from './cli/install.command';

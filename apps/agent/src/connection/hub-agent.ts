@@ -24,25 +24,37 @@ export function hubRoute(
 ): HubRoute {
   const proxy = findProxy(hubUrl);
   if (proxy !== undefined) return { agent: new TrustingProxyAgent(proxy, policy), proxy: redactProxy(proxy) };
-  if (new URL(hubUrl).protocol === 'https:') return { agent: new TrustingHttpsAgent(policy) };
+  if (new URL(hubUrl).protocol === 'https:') return { agent: new (trustingHttpsAgentClass())(policy) };
   return { agent: new http.Agent() };
 }
 
-/** Direct HTTPS with the policy's CAs, and its pin checked on every new connection. */
-class TrustingHttpsAgent extends https.Agent {
-  constructor(private readonly policy: TlsPolicy) {
-    // No TLS session cache: a resumed session would skip the certificate the pin is checked on.
-    super({ ...tlsOptions(policy), maxCachedSessions: 0 });
-  }
+let trustingHttpsAgent: ReturnType<typeof defineTrustingHttpsAgent> | undefined;
 
-  override createConnection(
-    options: https.RequestOptions,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    const socket = super.createConnection(options, callback);
-    if (socket instanceof TLSSocket) guardPin(socket, this.policy);
-    return socket;
-  }
+/**
+ * Defined on first use: extending `https.Agent` loads `https` and `tls`, which the bundle loads
+ * only when needed (apps/agent/esbuild.mjs), so an agent of a plain-HTTP hub never does.
+ */
+function trustingHttpsAgentClass(): ReturnType<typeof defineTrustingHttpsAgent> {
+  return (trustingHttpsAgent ??= defineTrustingHttpsAgent());
+}
+
+function defineTrustingHttpsAgent() {
+  /** Direct HTTPS with the policy's CAs, and its pin checked on every new connection. */
+  return class TrustingHttpsAgent extends https.Agent {
+    constructor(private readonly policy: TlsPolicy) {
+      // No TLS session cache: a resumed session would skip the certificate the pin is checked on.
+      super({ ...tlsOptions(policy), maxCachedSessions: 0 });
+    }
+
+    override createConnection(
+      options: https.RequestOptions,
+      callback?: (err: Error | null, stream: Duplex) => void,
+    ): Duplex | null | undefined {
+      const socket = super.createConnection(options, callback);
+      if (socket instanceof TLSSocket) guardPin(socket, this.policy);
+      return socket;
+    }
+  };
 }
 
 /**
