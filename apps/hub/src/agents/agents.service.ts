@@ -7,6 +7,7 @@ import { hashesEqual, newSecret, sha256Hex } from '../common/crypto/secrets';
 import type { Page } from '../common/validation/common-schemas';
 import { EnrollmentTokensService } from '../enrollment/enrollment-tokens.service';
 import { batchLoader } from '../common/batching/batch-loader';
+import { executeBound } from '../common/database/bound-query';
 import { lockedInOrder } from '../common/database/locked-in-order';
 import { Agent, type AgentHealthSummary, type AgentStatus } from './agent.entity';
 import { AgentConnections } from './agent-connections';
@@ -183,7 +184,8 @@ export class AgentsService {
   }
 
   private readonly credentialsLoader = batchLoader<string, StoredCredentials | null>(async (ids) => {
-    const rows = await this.em.fork().execute<{ id: string; credential_hash: string; pending_credential_hash: string | null }[]>(
+    const rows = await executeBound<{ id: string; credential_hash: string; pending_credential_hash: string | null }>(
+      this.em.fork(),
       `select id, credential_hash, pending_credential_hash from agents
         where revoked_at is null and id in (select value::uuid from jsonb_array_elements_text(?::jsonb))`,
       [JSON.stringify(ids)],
@@ -194,7 +196,8 @@ export class AgentsService {
 
   /** One guarded update for a burst of connects; the facts of the handshake win over older ones. */
   private readonly connectLoader = batchLoader<ConnectRecord, boolean>(async (records) => {
-    const rows = await this.em.fork().execute<{ id: string; connection_id: string }[]>(
+    const rows = await executeBound<{ id: string; connection_id: string }>(
+      this.em.fork(),
       `with c as (
          select * from jsonb_to_recordset(?::jsonb)
              as c(id uuid, "connectionId" text, version text, capabilities jsonb, hostname text, os text, arch text)),
@@ -217,7 +220,8 @@ export class AgentsService {
   }
 
   private readonly disconnectLoader = batchLoader<{ id: string; connectionId: string }, void>(async (records) => {
-    await this.em.fork().execute(
+    await executeBound(
+      this.em.fork(),
       `with c as (select * from jsonb_to_recordset(?::jsonb) as c(id uuid, "connectionId" text)),
        ${lockedInOrder('agents', 'c', 't.id = s.id')}
        update agents a set status = 'offline', connection_id = null, last_seen_at = now()
@@ -234,7 +238,8 @@ export class AgentsService {
    */
   async recordHeartbeats(seen: { agentId: string; connectionId: string }[]): Promise<void> {
     if (seen.length === 0) return;
-    await this.em.fork().execute(
+    await executeBound(
+      this.em.fork(),
       `with h as (select * from jsonb_to_recordset(?::jsonb) as h("agentId" uuid, "connectionId" text)),
        ${lockedInOrder('agents', 'h', 't.id = s."agentId"')}
        update agents a set last_seen_at = now(), status = 'online'

@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { HealthSample } from '@outpost/protocol';
 import type { AgentHealthSummary } from '../agents/agent.entity';
+import { executeBound } from '../common/database/bound-query';
 import { lockedInOrder } from '../common/database/locked-in-order';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { loggableError } from '../logging/loggable-error';
@@ -63,11 +64,11 @@ export class HealthSamplesService implements OnApplicationBootstrap, OnApplicati
     if (this.pending.size === 0) return;
     const batch = [...this.pending].map(([agentId, summary]) => ({ agentId, summary }));
     this.pending = new Map();
-    // One statement with one JSON document: the query builder would expand a bound array into a
-    // list, and the ORM writes every value into the SQL text, so a second statement would escape
-    // and send the whole batch again (a megabyte every flush at 10,000 agents).
+    // One statement with one JSON document, bound (executeBound): the query builder would expand a
+    // bound array into a list, and a second statement would send the whole batch again.
     try {
-      await this.em.fork().execute(
+      await executeBound(
+        this.em.fork(),
         `with h as (select * from jsonb_to_recordset(?::jsonb) as h("agentId" uuid, summary jsonb)),
          inserted as (
            insert into agent_health_samples
