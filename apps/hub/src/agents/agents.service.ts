@@ -8,7 +8,7 @@ import type { Page } from '../common/validation/common-schemas';
 import { EnrollmentTokensService } from '../enrollment/enrollment-tokens.service';
 import { batchLoader } from '../common/batching/batch-loader';
 import { executeBound } from '../common/database/bound-query';
-import { lockedInOrder } from '../common/database/locked-in-order';
+import { idLockedInOrder, lockedInOrder } from '../common/database/locked-in-order';
 import { Agent, type AgentHealthSummary, type AgentStatus } from './agent.entity';
 import { AgentConnections } from './agent-connections';
 import { containsPattern, fetchPage } from '../common/database/list-query';
@@ -253,7 +253,7 @@ export class AgentsService {
   async markSilentAgentsOffline(): Promise<number> {
     const result = await this.em.fork().execute<QueryResult>(
       `update agents set status = 'offline'
-        where id in (select id from agents where ${SILENT} order by id for update) and ${SILENT}`,
+        where ${idLockedInOrder('agents', SILENT)} and ${SILENT}`,
       [this.config.agentOfflineAfterSeconds, this.config.agentOfflineAfterSeconds],
       'run',
     );

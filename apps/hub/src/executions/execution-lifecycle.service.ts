@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
+import { idLockedInOrder } from '../common/database/locked-in-order';
 import { statusesLeadingTo } from './execution-state';
 import { RunProgressService } from './run-progress.service';
 
@@ -39,7 +40,7 @@ export class ExecutionLifecycleService implements OnApplicationBootstrap {
       const expired = await this.em.fork().execute<{ run_id: string }[]>(
         `update executions set status = 'expired', finished_at = now(),
                 reason = 'not delivered by ' || to_char(deliver_by at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-          where id in (select id from executions where ${EXPIRED} order by id for update) and ${EXPIRED}
+          where ${idLockedInOrder('executions', EXPIRED)} and ${EXPIRED}
           returning run_id`,
       );
       const lost = await this.em.fork().execute<{ run_id: string }[]>(

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { type Ack, ACK_OK, type AgentInventory } from '@outpost/protocol';
+import { idLockedInOrder } from '../common/database/locked-in-order';
 import { statusesLeadingTo } from './execution-state';
 import { OutputEvents } from './output-events';
 import { RunProgressService } from './run-progress.service';
@@ -9,6 +10,7 @@ import { RunProgressService } from './run-progress.service';
 export const NOT_ON_AGENT_REASON = 'agent_lost: the reconnected agent neither runs it nor holds its result';
 
 const LOSABLE = statusesLeadingTo('agent_lost', 'lost');
+const IN_LOSABLE = LOSABLE.map(() => '?').join(', ');
 
 /**
  * Squares the hub's view with an agent's inventory after it (re)connects. An execution the hub
@@ -32,14 +34,12 @@ export class ExecutionReconciler {
     const held = [...inventory.running, ...inventory.results];
     const lost = await this.em.fork().execute<{ id: string; run_id: string }[]>(
       `update executions set status = 'lost', finished_at = now(), reason = ?
-        where id in (
-                -- Locked in id order, like the report batches it races (see common/database/locked-in-order.ts).
-                select id from executions
-                 where agent_id = ? and status in (${LOSABLE.map(() => '?').join(', ')})
-                   and coalesce(dispatched_at, started_at) < ?
-                   and id not in (select value::uuid from jsonb_array_elements_text(?::jsonb))
-                 order by id for update)
-          and status in (${LOSABLE.map(() => '?').join(', ')})
+        where ${idLockedInOrder(
+          'executions',
+          `agent_id = ? and status in (${IN_LOSABLE}) and coalesce(dispatched_at, started_at) < ?
+           and id not in (select value::uuid from jsonb_array_elements_text(?::jsonb))`,
+        )}
+          and status in (${IN_LOSABLE})
         returning id, run_id`,
       [NOT_ON_AGENT_REASON, agentId, ...LOSABLE, connectedAt, JSON.stringify(held), ...LOSABLE],
     );

@@ -4,6 +4,7 @@ import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { batchLoader } from '../common/batching/batch-loader';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
+import { idLockedInOrder } from '../common/database/locked-in-order';
 import { ExecutionDispatcher } from './execution-dispatcher';
 import { statusesLeadingTo } from './execution-state';
 import { RunEndings } from './run-endings';
@@ -92,7 +93,7 @@ export class RunProgressService implements OnApplicationBootstrap {
       if (step.stop) {
         await tx.execute(
           `update executions set status = 'canceled', finished_at = now(), reason = ?
-            where id in (select id from executions where run_id = ? and status in (${UNDISPATCHED}) order by id for update)
+            where ${idLockedInOrder('executions', `run_id = ? and status in (${UNDISPATCHED})`)}
               and status in (${UNDISPATCHED})`,
           [`max_failures: ${step.stop.failures} target(s) failed, maxFailures is ${step.stop.maxFailures}`, runId],
         );

@@ -5,6 +5,7 @@ import { SecretBox } from '../common/crypto/secret-box';
 import { AppError } from '../common/errors/app-error';
 import type { Page } from '../common/validation/common-schemas';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
+import { idLockedInOrder } from '../common/database/locked-in-order';
 import { Execution } from './execution.entity';
 import { ExecutionDispatcher } from './execution-dispatcher';
 import { isFinalExecutionStatus, statusesLeadingTo } from './execution-state';
@@ -213,12 +214,11 @@ export class RunsService {
       if (!run) throw AppError.notFound('Run', id);
       throw new AppError('CONFLICT', `Run ${id} already ended ${run.status}`);
     }
-    // Locked in id order, like the report batches it races (see common/database/locked-in-order.ts).
     const undelivered = statusesLeadingTo('cancel_undelivered', 'canceled');
     const inUndelivered = undelivered.map(() => '?').join(', ');
     await em.execute(
       `update executions set status = 'canceled', reason = ?, finished_at = now(), cancel_requested_at = now(), cancel_requested_by = ?
-        where id in (select id from executions where run_id = ? and status in (${inUndelivered}) order by id for update)
+        where ${idLockedInOrder('executions', `run_id = ? and status in (${inUndelivered})`)}
           and status in (${inUndelivered})`,
       [`canceled by ${userId ?? 'the scheduler'} before delivery`, userId, id, ...undelivered, ...undelivered],
     );

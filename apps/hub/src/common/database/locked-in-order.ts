@@ -11,3 +11,11 @@
 export function lockedInOrder(table: 'agents' | 'executions' | 'runs', source: string, on: string): string {
   return `locked as (select t.id from ${table} t join ${source} s on ${on} order by t.id for update of t)`;
 }
+
+/**
+ * `id in (...)`: the rows of `table` that `where` selects, row-locked in id order. The caller
+ * repeats its status guard after it, since a row may have moved on while it waited for a lock.
+ */
+export function idLockedInOrder(table: 'agents' | 'executions', where: string): string {
+  return `id in (select id from ${table} where ${where} order by id for update)`;
+}
