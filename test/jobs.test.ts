@@ -192,9 +192,17 @@ describe.each(databaseKinds())('saved jobs and targets on %s database', (databas
     const none = await hub.api('POST', '/api/v1/runs', { command: 'true', target: { labels: 'role=mainframe' } });
     expect(none.status).toBe(400);
     expect(none.body.error).toMatchObject({ code: 'NO_TARGETS', details: { fields: [{ field: 'target.labels' }] } });
+    const runsBefore = (await hub.api('GET', '/api/v1/runs?limit=1')).body.total;
     const revoked = await hub.api('POST', '/api/v1/runs', { command: 'true', target: { agentIds: [webRevoked.agentId] } });
     expect(revoked.status).toBe(400);
-    expect(revoked.body.error.code).toBe('NO_TARGETS');
+    expect(revoked.body.error).toMatchObject({ code: 'NO_TARGETS', details: { fields: [{ field: 'target.agentIds' }] } });
+    // One revoked agent among live ones: the whole run is refused, naming only that one, and nothing is written.
+    const mixed = await hub.api('POST', '/api/v1/runs', { command: 'true', target: { agentIds: [webProd.agentId, webRevoked.agentId] } });
+    expect(mixed.status).toBe(400);
+    expect(mixed.body.error.code).toBe('NO_TARGETS');
+    expect(mixed.body.error.message).toContain(webRevoked.agentId);
+    expect(mixed.body.error.message).not.toContain(webProd.agentId);
+    expect((await hub.api('GET', '/api/v1/runs?limit=1')).body.total).toBe(runsBefore);
     const empty = await hub.api('POST', '/api/v1/runs', { command: 'true', target: {} });
     expect(empty.status).toBe(400);
     expect(empty.body.error.code).toBe('VALIDATION_ERROR');

@@ -19,9 +19,11 @@ const REDISPATCH_INTERVAL_MS = 2_000;
 const BATCH = 64;
 const DISPATCH_ACKED_FROM = statusesLeadingTo('dispatch_acked', 'dispatched');
 
-interface PendingRow {
+/** What an assign needs of a queued execution and its run. */
+export interface PendingRow {
   id: string;
   run_id: string;
+  agent_id: string;
   spec: Run['spec'];
   env: Run['env'];
   cwd: string | null;
@@ -60,12 +62,16 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
 
   /**
    * Executions of this run are queued for these agents: the ones connected here get a round now;
-   * for the others, the hubs that hold them are told (several hubs share one database).
+   * for the others, the hubs that hold them are told (several hubs share one database). With
+   * `queued`, the executions just written, an idle agent's round sends them without reading them
+   * back; a busy one's next round reads the queue as usual.
    */
-  wake(runId: string, agentIds: Iterable<string>): void {
+  wake(runId: string, agentIds: Iterable<string>, queued: PendingRow[] = []): void {
+    const written = new Map<string, PendingRow[]>();
+    for (const row of queued) written.set(row.agent_id, [...(written.get(row.agent_id) ?? []), row]);
     let elsewhere = false;
     for (const agentId of new Set(agentIds)) {
-      if (this.connections.get(agentId)) this.kick(agentId);
+      if (this.connections.get(agentId)) this.kick(agentId, false, written.get(agentId));
       else elsewhere = true;
     }
     if (elsewhere) {
@@ -120,13 +126,13 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
     if (this.waitingForSlot.delete(agentId)) this.kick(agentId);
   }
 
-  kick(agentId: string, resendUnstarted = false): void {
+  kick(agentId: string, resendUnstarted = false, queued?: PendingRow[]): void {
     if (!this.connections.get(agentId)) return;
     if (this.active.has(agentId)) {
       this.again.set(agentId, (this.again.get(agentId) ?? false) || resendUnstarted);
       return;
     }
-    const round = this.dispatchRound(agentId, resendUnstarted)
+    const round = this.dispatchRound(agentId, resendUnstarted, queued)
       .catch((error: Error) => this.logger.warn(`dispatch to agent ${agentId} failed: ${error.message}`))
       .finally(() => {
         this.active.delete(agentId);
@@ -139,8 +145,8 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
     this.active.set(agentId, round);
   }
 
-  private async dispatchRound(agentId: string, resendUnstarted: boolean): Promise<void> {
-    const rows = await this.pendingLoader.load({ agentId, resendUnstarted });
+  private async dispatchRound(agentId: string, resendUnstarted: boolean, queued?: PendingRow[]): Promise<void> {
+    const rows = queued ?? (await this.pendingLoader.load({ agentId, resendUnstarted }));
     for (const row of rows) {
       const socket = this.connections.get(agentId);
       if (!socket) return;
@@ -162,7 +168,7 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
 
   /** The next executions owed to each agent asking, oldest first, in one query for all of them. */
   private readonly pendingLoader = batchLoader<{ agentId: string; resendUnstarted: boolean }, PendingRow[]>(async (asks) => {
-    const rows = await this.em.fork().execute<(PendingRow & { agent_id: string })[]>(
+    const rows = await this.em.fork().execute<PendingRow[]>(
       `select e.id, e.run_id, e.agent_id, r.spec, r.env, r.cwd, r.timeout_seconds
          from jsonb_to_recordset(?::jsonb) as a("agentId" uuid, "resendUnstarted" boolean)
         cross join lateral (

@@ -34,16 +34,22 @@ export class RunTargetsService {
     return rows.map((row) => row.id);
   }
 
-  /** Agents named one by one must all exist: a host someone named explicitly is not skipped quietly. */
-  private async named(agentIds: string[]): Promise<string[]> {
-    const unique = [...new Set(agentIds)];
-    const known = await this.agents.existingIds(unique);
-    const unknown = unique.filter((id) => !known.has(id));
-    if (unknown.length > 0) {
-      throw new AppError('NO_TARGETS', `Unknown or revoked agent(s): ${unknown.join(', ')}`, {
-        fields: [{ field: 'target.agentIds', message: `unknown or revoked: ${unknown.join(', ')}` }],
-      });
-    }
-    return unique;
+  /**
+   * Agents named one by one must all exist: a host someone named explicitly is not skipped
+   * quietly. That is checked where the run is written, in the same statement (RunsService), so an
+   * agent revoked in between cannot slip in; this only drops repeats.
+   */
+  private named(agentIds: string[]): string[] {
+    return [...new Set(agentIds)];
+  }
+
+  /** The error for a run whose statement found some of its agents unknown or revoked. */
+  async notAllLive(agentIds: string[]): Promise<AppError> {
+    const known = await this.agents.existingIds(agentIds);
+    const unknown = agentIds.filter((id) => !known.has(id));
+    const listed = unknown.length > 0 ? unknown.join(', ') : 'an agent was revoked while the run was being written';
+    return new AppError('NO_TARGETS', `Unknown or revoked agent(s): ${listed}`, {
+      fields: [{ field: 'target.agentIds', message: `unknown or revoked: ${listed}` }],
+    });
   }
 }
