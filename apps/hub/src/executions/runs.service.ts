@@ -170,8 +170,14 @@ export class RunsService {
 
   /** A capped run releases its first executions; an uncapped one wakes the dispatcher for all. */
   private async release(run: Run, agentIds: string[], executions: Execution[]): Promise<void> {
-    if (run.concurrency !== null) await this.progress.settle(run.id);
-    else this.dispatcher.wake(run.id, agentIds, executions.map((e) => toPendingRow(run, e)));
+    if (run.concurrency !== null) {
+      await this.progress.settle(run.id);
+      return;
+    }
+    // After this turn of the event loop, once the answer is written: it never waits for the
+    // sends of a fan-out to a thousand agents. Queued in the database already, so nothing is lost.
+    const queued = executions.map((e) => toPendingRow(run, e));
+    setImmediate(() => this.dispatcher.wake(run.id, agentIds, queued));
   }
 
   /**
