@@ -6,7 +6,8 @@
 //   node scripts/bench/fleet-connect.mjs --agents 1000 [--processes 4] [--idle-seconds 30]
 //
 // OUTPOST_BENCH_CPU_PROFILE=<dir> also writes the hub's CPU profile of each phase there:
-// hub-1 start, hub-2 enroll, hub-3 connect, hub-4 idle (see hub-memory-probe.cjs).
+// hub-1 start, hub-2 enroll, hub-3 connect, hub-4 idle, and restarted-hub-1 for the restarted hub
+// from its start until the whole fleet is back (see hub-memory-probe.cjs).
 //
 // Needs `npm run build` and a PostgreSQL server (DATABASE_URL, default
 // postgres://postgres@127.0.0.1:5432/test); it creates and drops a database of its own.
@@ -140,6 +141,7 @@ try {
   const restartStarted = Date.now();
   await stopHub();
   const hubStopMs = Date.now() - restartStarted;
+  hubEnv.OUTPOST_BENCH_CPU_PROFILE_PREFIX = 'restarted-hub';
   await startHub();
   const hubBackMs = Date.now() - restartStarted;
   const reconnected = () => total('connectsTotal') - connectsBefore;
@@ -149,6 +151,10 @@ try {
     return reconnected() >= N && total('connected') === N;
   }, 300_000, 'all agents to reconnect');
   const reconnectMs = Date.now() - restartStarted;
+  // The hub's own CPU from its start to the last agent back: less at the mercy of the machine's
+  // other load than the wall times are.
+  const reconnectCpuSeconds = procStat(hub.pid).cpuTicks / ticksPerSecond;
+  if (process.env.OUTPOST_BENCH_CPU_PROFILE) await liveMemory();
 
   console.log(`\nFleet benchmark: ${N} simulated agents in ${P} processes, hub on PostgreSQL (${os.cpus().length} cores)`);
   console.log(`  enroll (API, ${args['enroll-concurrency']} at a time):   ${enrollMs} ms (${(N / (enrollMs / 1000)).toFixed(0)}/s)`);
@@ -162,6 +168,7 @@ try {
   console.log(`  hub restart → ready:               ${hubBackMs} ms (stopping took ${hubStopMs} ms)`);
   console.log(`  restart → half reconnected:        ${halfMs} ms`);
   console.log(`  restart → all ${N} reconnected:    ${reconnectMs} ms (target ≤ 15 s for 10,000)`);
+  console.log(`  restarted hub CPU until then:      ${reconnectCpuSeconds.toFixed(1)} s (start-up included; ${((reconnectCpuSeconds * 1000) / N).toFixed(2)} ms per agent)`);
 } finally {
   for (const w of workers) w.kill('SIGKILL');
   if (hub && hub.exitCode === null) await stopHub().catch(() => undefined);
