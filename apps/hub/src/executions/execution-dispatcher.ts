@@ -195,7 +195,7 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
       `with locked as (
          select id from executions
           where id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and status in (${DISPATCH_ACKED_FROM.map(() => '?').join(', ')})
-          order by id for update),
+          order by id for no key update),
        dispatched as (
          update executions set status = 'dispatched', dispatched_at = now()
           where id in (select id from locked) and status in (${DISPATCH_ACKED_FROM.map(() => '?').join(', ')})

@@ -49,7 +49,7 @@ export class ExecutionLifecycleService implements OnApplicationBootstrap {
                   select e.id from executions e join agents a on a.id = e.agent_id
                    where e.status in (${LOSABLE}) and a.status = 'offline'
                      and coalesce(a.last_seen_at, e.dispatched_at, e.created_at) < now() - make_interval(secs => ?)
-                   order by e.id for update of e)
+                   order by e.id for no key update of e)
             and status in (${LOSABLE})
           returning run_id`,
         [this.config.executionLeaseSeconds],

@@ -30,7 +30,7 @@ const SETTLE = `
     ) then 'failed' else 'succeeded' end
    where r.id in (
            select id from runs where id in (select value::uuid from jsonb_array_elements_text(?::jsonb))
-              and status in ('pending', 'running') order by id for update)
+              and status in ('pending', 'running') order by id for no key update)
      and r.status in ('pending', 'running')
      and not exists (select 1 from executions e where e.run_id = r.id and e.status in (${OPEN}))`;
 
