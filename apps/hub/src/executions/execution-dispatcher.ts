@@ -68,7 +68,11 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
    */
   wake(runId: string, agentIds: Iterable<string>, queued: PendingRow[] = []): void {
     const written = new Map<string, PendingRow[]>();
-    for (const row of queued) written.set(row.agent_id, [...(written.get(row.agent_id) ?? []), row]);
+    for (const row of queued) {
+      const owed = written.get(row.agent_id);
+      if (owed) owed.push(row);
+      else written.set(row.agent_id, [row]);
+    }
     let elsewhere = false;
     for (const agentId of new Set(agentIds)) {
       if (this.connections.get(agentId)) this.kick(agentId, false, written.get(agentId));
