@@ -5,6 +5,7 @@ import { ackSchema, type ExecutionAssign, type ExecutionCancel, HubToAgentEvent,
 import { AgentConnections } from '../agents/agent-connections';
 import { HubSignalsService } from '../cluster/hub-signals.service';
 import { batchLoader } from '../common/batching/batch-loader';
+import { idLockedInOrder } from '../common/database/locked-in-order';
 import { SecretBox } from '../common/crypto/secret-box';
 import { loggableError } from '../logging/loggable-error';
 import { Execution } from './execution.entity';
@@ -18,6 +19,7 @@ const ASSIGN_ACK_TIMEOUT_MS = 10_000;
 const REDISPATCH_INTERVAL_MS = 2_000;
 const BATCH = 64;
 const DISPATCH_ACKED_FROM = statusesLeadingTo('dispatch_acked', 'dispatched');
+const IN_DISPATCH_ACKED_FROM = DISPATCH_ACKED_FROM.map(() => '?').join(', ');
 
 /** What an assign needs of a queued execution and its run. */
 export interface PendingRow {
@@ -196,13 +198,10 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
   /** Acked dispatches, written together. Not through RunProgressService: that service wakes this dispatcher, and must not depend back on it. */
   private readonly dispatchedLoader = batchLoader<string, void>(async (executionIds) => {
     await this.em.fork().execute(
-      `with locked as (
-         select id from executions
-          where id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and status in (${DISPATCH_ACKED_FROM.map(() => '?').join(', ')})
-          order by id for no key update),
-       dispatched as (
+      `with dispatched as (
          update executions set status = 'dispatched', dispatched_at = now()
-          where id in (select id from locked) and status in (${DISPATCH_ACKED_FROM.map(() => '?').join(', ')})
+          where ${idLockedInOrder('executions', `id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and status in (${IN_DISPATCH_ACKED_FROM})`)}
+            and status in (${IN_DISPATCH_ACKED_FROM})
           returning run_id)
        ${runsToRunning('dispatched')}`,
       [JSON.stringify(executionIds), ...DISPATCH_ACKED_FROM, ...DISPATCH_ACKED_FROM],

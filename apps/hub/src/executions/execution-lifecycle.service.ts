@@ -11,6 +11,10 @@ const SWEEP_MS = 1_000;
 /** Both sweeps lock in id order, like the report batches they race (see common/database/locked-in-order.ts). */
 const EXPIRED = `status in (${quoted(statusesLeadingTo('delivery_expired', 'expired'))}) and deliver_by < now()`;
 const LOSABLE = quoted(statusesLeadingTo('agent_lost', 'lost'));
+/** Held by an agent that has stayed away longer than the lease (`?`, seconds). */
+const LOST = `status in (${LOSABLE}) and exists (
+  select 1 from agents a where a.id = executions.agent_id and a.status = 'offline'
+     and coalesce(a.last_seen_at, executions.dispatched_at, executions.created_at) < now() - make_interval(secs => ?))`;
 
 /**
  * The hub's own clock on executions: a queued one past its delivery deadline is `expired`; a
@@ -45,12 +49,7 @@ export class ExecutionLifecycleService implements OnApplicationBootstrap {
       );
       const lost = await this.em.fork().execute<{ run_id: string }[]>(
         `update executions set status = 'lost', finished_at = now(), reason = 'agent_lost'
-          where id in (
-                  select e.id from executions e join agents a on a.id = e.agent_id
-                   where e.status in (${LOSABLE}) and a.status = 'offline'
-                     and coalesce(a.last_seen_at, e.dispatched_at, e.created_at) < now() - make_interval(secs => ?)
-                   order by e.id for no key update of e)
-            and status in (${LOSABLE})
+          where ${idLockedInOrder('executions', LOST)} and status in (${LOSABLE})
           returning run_id`,
         [this.config.executionLeaseSeconds],
       );

@@ -28,9 +28,7 @@ const SETTLE = `
       select 1 from executions e where e.run_id = r.id and e.status <> 'succeeded'
          and not exists (select 1 from executions n where n.run_id = e.run_id and n.agent_id = e.agent_id and n.attempt > e.attempt)
     ) then 'failed' else 'succeeded' end
-   where r.id in (
-           select id from runs where id in (select value::uuid from jsonb_array_elements_text(?::jsonb))
-              and status in ('pending', 'running') order by id for no key update)
+   where ${idLockedInOrder('runs', `id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and status in ('pending', 'running')`)}
      and r.status in ('pending', 'running')
      and not exists (select 1 from executions e where e.run_id = r.id and e.status in (${OPEN}))`;
 

@@ -22,6 +22,6 @@ export function lockedInOrder(table: 'agents' | 'executions' | 'runs', source: s
  * `id in (...)`: the rows of `table` that `where` selects, row-locked in id order. The caller
  * repeats its status guard after it, since a row may have moved on while it waited for a lock.
  */
-export function idLockedInOrder(table: 'agents' | 'executions', where: string): string {
+export function idLockedInOrder(table: 'agents' | 'executions' | 'runs', where: string): string {
   return `id in (select id from ${table} where ${where} order by id for no key update)`;
 }
