@@ -31,11 +31,14 @@ async function report(socket, event, payload) {
   }
 }
 
-/** What running `true` reports: started, then succeeded with exit 0 and no output. */
+/**
+ * What running `true` reports: started, then succeeded with exit 0 and no output, the result sent
+ * without waiting for the start's ack, as the real agent's outbox does (protocol 1.4).
+ */
 async function execute(socket, assign) {
   const startedAt = new Date().toISOString();
-  await report(socket, 'execution.started', { executionId: assign.executionId, pid: null, startedAt });
-  await report(socket, 'execution.finished', {
+  const start = report(socket, 'execution.started', { executionId: assign.executionId, pid: null, startedAt });
+  const result = report(socket, 'execution.finished', {
     executionId: assign.executionId,
     status: 'succeeded',
     exitCode: 0,
@@ -44,7 +47,9 @@ async function execute(socket, assign) {
     startedAt,
     finishedAt: new Date().toISOString(),
     outputChunks: 0,
+    pid: null,
   });
+  await Promise.all([start, result]);
   finished += 1;
 }
 

@@ -137,6 +137,8 @@ export const executionFinishedSchema = z.object({
   outputChunks: int32().nonnegative(),
   /** 1.2: bytes dropped between the kept head and tail of the output (0 when all of it was kept). */
   outputDroppedBytes: z.number().int().nonnegative().optional(),
+  /** 1.4: the command's process id, so a result stored before its `started` report still records it. */
+  pid: int32().nonnegative().nullable().optional(),
 });
 export type ExecutionFinished = z.infer<typeof executionFinishedSchema>;
 

@@ -125,7 +125,20 @@ describe('Outbox', () => {
     expect(hub.labels()[3]).toBe('execution.output#3 a');
   });
 
-  it('sends `finished` only after every earlier message of its execution is acked', async () => {
+  it('sends `finished` after its `started` without waiting for the ack: the hub takes a result first', async () => {
+    const outbox = new Outbox(new MemoryOutboxStore(), captureLogger().logger);
+    const hub = fakeTransport();
+    outbox.attach(hub.transport);
+    outbox.enqueue(started(A));
+    outbox.enqueue(finished(A));
+    expect(hub.labels()).toEqual(['execution.started a', 'execution.finished a']);
+    await hub.answer(1, ACK_OK);
+    expect(outbox.size).toBe(1);
+    await hub.answer(0, ACK_OK);
+    expect(outbox.size).toBe(0);
+  });
+
+  it('sends `finished` only after every earlier output chunk of its execution is acked', async () => {
     const outbox = new Outbox(new MemoryOutboxStore(), captureLogger().logger);
     const hub = fakeTransport();
     outbox.attach(hub.transport);

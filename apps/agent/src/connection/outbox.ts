@@ -71,8 +71,10 @@ const PERMANENT_REFUSALS: ReadonlySet<string> = new Set([
 /**
  * Delivers messages in order, at least once: each stays in the store until the hub acks it and is
  * resent after a failure or a reconnect (the hub stores each message once, so repeats are
- * harmless). A `finished` report waits until every earlier message of its execution is acked, so
- * the hub never sees an execution end before it has all of its output.
+ * harmless). A `finished` report waits until every earlier output chunk of its execution is
+ * acked, so the hub never sees an execution end before it has all of its output. It does not wait
+ * for the `started` ahead of it: the hub stores a result that overtakes its start report (the
+ * result carries the start time and pid), which spares a short command a round trip.
  */
 export class Outbox {
   private transport: OutboxTransport | null = null;
@@ -173,14 +175,14 @@ export class Outbox {
     if (transport === null) return;
     const now = Date.now();
     let nextRetryAt = Infinity;
-    /** Executions with a message ahead in the queue: their `finished` must wait. */
-    const unackedAhead = new Set<string>();
+    /** Executions with output ahead in the queue: their `finished` must wait. */
+    const outputAhead = new Set<string>();
     for (const [id, entry] of this.store.entries()) {
       if (this.inFlight.size >= this.options.window) break;
       const { executionId } = entry;
       const blocked =
-        entry.event === AgentToHubEvent.ExecutionFinished && (unackedAhead.has(executionId) || this.store.awaitingSync(id));
-      unackedAhead.add(executionId);
+        entry.event === AgentToHubEvent.ExecutionFinished && (outputAhead.has(executionId) || this.store.awaitingSync(id));
+      if (entry.event === AgentToHubEvent.ExecutionOutput) outputAhead.add(executionId);
       if (blocked || this.inFlight.has(id)) continue;
       const notBefore = this.retries.get(id)?.notBefore ?? 0;
       if (notBefore > now) {

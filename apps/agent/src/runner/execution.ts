@@ -259,6 +259,7 @@ export class Execution {
       finishedAt: new Date().toISOString(),
       outputChunks: this.outputChunks,
       outputDroppedBytes: this.outputDroppedBytes,
+      pid: this.subprocess?.pid ?? null,
     };
     this.context.report({ event: AgentToHubEvent.ExecutionFinished, payload: finished });
     this.context.logger.info(

@@ -11,6 +11,8 @@ export interface ExecutionView {
   reason: string | null;
   exitCode: number | null;
   signal: string | null;
+  /** The command's process id on its host, once the agent reported it. */
+  pid: number | null;
   createdAt: string;
   dispatchedAt: string | null;
   startedAt: string | null;
@@ -32,6 +34,7 @@ export function toExecutionView(e: Execution): ExecutionView {
     reason: e.reason,
     exitCode: e.exitCode,
     signal: e.signal,
+    pid: e.pid ?? null,
     createdAt: e.createdAt.toISOString(),
     dispatchedAt: e.dispatchedAt?.toISOString() ?? null,
     startedAt: e.startedAt?.toISOString() ?? null,

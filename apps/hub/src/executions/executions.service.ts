@@ -193,13 +193,14 @@ export class ExecutionsService {
       `with result as (
          select * from jsonb_to_recordset(?::jsonb) as r(
            id uuid, agent uuid, status text, "from" text[], "exitCode" integer, signal text, reason text,
-           "startedAt" timestamptz, "finishedAt" timestamptz, "outputChunks" integer, "outputDroppedBytes" bigint)),
+           "startedAt" timestamptz, "finishedAt" timestamptz, "outputChunks" integer, "outputDroppedBytes" bigint, pid integer)),
        ${lockedInOrder('executions', 'result', 't.id = s.id and t.agent_id = s.agent')}
        update executions e set status = r.status, exit_code = r."exitCode", signal = r.signal,
               reason = case when e.status = 'lost' then 'late_result'
                             when r.status = 'canceled' and e.cancel_requested_by is not null then 'canceled by ' || e.cancel_requested_by
                             else r.reason end,
-              started_at = coalesce(e.started_at, r."startedAt"), dispatched_at = coalesce(e.dispatched_at, now()),
+              -- A result may overtake its own start report: it carries what that report would have set.
+              started_at = coalesce(e.started_at, r."startedAt"), pid = coalesce(e.pid, r.pid), dispatched_at = coalesce(e.dispatched_at, now()),
               finished_at = r."finishedAt", output_chunks = r."outputChunks",
               output_truncated = r."outputDroppedBytes" > 0, output_dropped_bytes = r."outputDroppedBytes"
          from result r, locked l
@@ -219,6 +220,7 @@ export class ExecutionsService {
             finishedAt: result.finishedAt,
             outputChunks: result.outputChunks,
             outputDroppedBytes: result.outputDroppedBytes ?? 0,
+            pid: result.pid ?? null,
           })),
         ),
       ],
