@@ -120,6 +120,44 @@ describe.each(databaseKinds())('walking skeleton on %s database', (database) => 
     }
   });
 
+  it('answers POST /api/v1/runs?wait= and POST /api/v1/jobs/:id/run?wait= with the ended run, the start audited at once', async () => {
+    const quick = await hub.api('POST', '/api/v1/runs?wait=60', { target: { agentIds: [first.agentId] }, command: 'echo done' });
+    expect(quick.status, quick.text).toBe(201);
+    expect(quick.body).toMatchObject({ status: 'succeeded', finishedAt: expect.any(String) });
+    expect(quick.body.executions.map((e: any) => e.status)).toEqual(['succeeded']);
+    expect((await hub.api('GET', `/api/v1/executions/${quick.body.executions[0].id}/output`)).text).toBe('done\n');
+
+    const job = await hub.api('POST', '/api/v1/jobs', { name: 'waited', command: 'exit 3', target: { agentIds: [first.agentId] } });
+    expect(job.status, job.text).toBe(201);
+    const jobRun = await hub.api('POST', `/api/v1/jobs/${job.body.id}/run?wait=60`, {});
+    expect(jobRun.status, jobRun.text).toBe(201);
+    expect(jobRun.body).toMatchObject({ jobId: job.body.id, status: 'failed', executions: [{ status: 'failed', exitCode: 3 }] });
+
+    // A waiting start is in the audit while its run still runs, not only once it answers.
+    const waiting = hub.api('POST', '/api/v1/runs?wait=60', { target: { agentIds: [second.agentId] }, command: 'sleep 60' });
+    const running = await waitFor(
+      async () => (await hub.api('GET', '/api/v1/runs?status=running')).body.items.find((r: any) => r.command === 'sleep 60' && r.target.agentIds?.[0] === second.agentId),
+      { timeoutMs: 20_000, what: 'the waited run to be running' },
+    );
+    await waitFor(
+      async () => (await hub.api('GET', `/api/v1/audit?action=run.create&targetId=${running.id}`)).body.total === 1,
+      { timeoutMs: 10_000, what: 'the waited start in the audit' },
+    );
+    expect((await hub.api('GET', `/api/v1/audit?action=run.create&targetId=${running.id}`)).body.items[0]).toMatchObject({ outcome: 'succeeded', status: 201 });
+    expect((await hub.api('POST', `/api/v1/runs/${running.id}/cancel`)).status).toBe(200);
+    const canceled = await waiting;
+    expect(canceled.status).toBe(201);
+    expect(canceled.body).toMatchObject({ id: running.id, status: 'canceled' });
+
+    const runsBefore = (await hub.api('GET', '/api/v1/runs?limit=1')).body.total;
+    for (const bad of ['61', '-1', 'soon']) {
+      const refused = await hub.api('POST', `/api/v1/runs?wait=${bad}`, { target: { agentIds: [first.agentId] }, command: 'true' });
+      expect(refused.status, bad).toBe(400);
+      expect(refused.body.error.code).toBe('VALIDATION_ERROR');
+    }
+    expect((await hub.api('GET', '/api/v1/runs?limit=1')).body.total).toBe(runsBefore);
+  });
+
   it('times out a three-level process tree, one level trapping SIGTERM, and leaves no process alive', async () => {
     // Level 1 starts level 2, which ignores SIGTERM and starts level 3; each prints its PID.
     const command = [

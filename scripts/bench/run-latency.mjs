@@ -1,7 +1,7 @@
 // Run benchmark (issue 4): how fast runs of `true` complete, against one hub on PostgreSQL.
 // Prints, for N = 1 and N = --real-agents real agent processes and N = --sim-agents simulated
 // agents, the time from `POST /api/v1/runs` to every execution `succeeded` as a client waiting
-// with `GET /api/v1/runs/:id?wait=` sees it, the single-run latency p50/p99 on one real agent, and the sustained
+// with `POST /api/v1/runs?wait=` sees it, the single-run latency p50/p99 on one real agent, and the sustained
 // executions per second with --in-flight runs kept open against the simulated agents, each
 // beside its target, with the CPU each party took meanwhile.
 //
@@ -203,23 +203,21 @@ const onlineCount = async (selector) =>
 const OPEN = ['pending', 'queued', 'dispatched', 'running'];
 
 /**
- * One run of `true`: the time from sending the POST to the answer of `GET /api/v1/runs/:id?wait=`
+ * One run of `true`: the time from sending `POST /api/v1/runs?wait=` to its answer
  * (which answers as the run ends), and the same span by the hub's own timestamps (the run's
  * createdAt to the last execution's finishedAt), free of HTTP.
  */
 async function timeRun(target, expected) {
   const started = performance.now();
-  const run = await api('POST', '/api/v1/runs', { command: 'true', target });
-  const postMs = performance.now() - started;
-  if (run.executions.length !== expected) throw new Error(`run ${run.id} has ${run.executions.length} executions, expected ${expected}`);
-  const view = await api('GET', `/api/v1/runs/${run.id}?wait=60`);
+  const view = await api('POST', '/api/v1/runs?wait=60', { command: 'true', target });
   const observedMs = performance.now() - started;
-  if (view.finishedAt === null) throw new Error(`run ${run.id} not finished after 60 s: ${summarize(view)}`);
+  if (view.executions.length !== expected) throw new Error(`run ${view.id} has ${view.executions.length} executions, expected ${expected}`);
+  if (view.finishedAt === null) throw new Error(`run ${view.id} not finished after 60 s: ${summarize(view)}`);
   const failed = view.executions.filter((e) => e.status !== 'succeeded');
-  if (failed.length > 0) throw new Error(`run ${run.id}: ${failed.length} executions did not succeed, e.g. ${JSON.stringify(failed[0])}`);
+  if (failed.length > 0) throw new Error(`run ${view.id}: ${failed.length} executions did not succeed, e.g. ${JSON.stringify(failed[0])}`);
   const created = Date.parse(view.createdAt);
   const hubMs = Math.max(...view.executions.map((e) => Date.parse(e.finishedAt))) - created;
-  return { observedMs, hubMs, postMs, view };
+  return { observedMs, hubMs, view };
 }
 function summarize(view) {
   const counts = {};
@@ -238,7 +236,7 @@ async function fanOut(target, n) {
   const observed = trials.map((t) => t.observedMs);
   const hubSide = trials.map((t) => t.hubMs);
   log(`N=${n}: observed ${observed.map((v) => v.toFixed(0)).join(', ')} ms; hub-side ${hubSide.join(', ')} ms`);
-  return { n, observed, hubSide, cpu, postMs: median(trials.map((t) => t.postMs)) };
+  return { n, observed, hubSide, cpu };
 }
 
 const results = {};
@@ -406,13 +404,13 @@ try {
     console.log(
       `  ${label.padEnd(34)} median ${ms(median(r.observed))} (min ${ms(Math.min(...r.observed))}, max ${ms(Math.max(...r.observed))}; hub-side median ${median(r.hubSide)} ms)` +
         (target === undefined ? '' : `  target ≤ ${target} ms: ${verdict(median(r.observed) <= target)}`) +
-        `\n  ${''.padEnd(34)} POST answered after ${ms(r.postMs)} (median); CPU during the trials: ${r.cpu}`,
+        `\n  ${''.padEnd(34)} CPU during the trials: ${r.cpu}`,
     );
   console.log(
     `\nRun benchmark: \`true\` on real and simulated agents, hub on PostgreSQL (${os.cpus().length} cores, load average ${loadAtStart} at start, protocol ${PROTOCOL_VERSION})`,
   );
   console.log(
-    `POST /api/v1/runs → every execution succeeded, as GET /api/v1/runs/:id?wait=60 answers it (1 warm-up + ${TRIALS} trials):`,
+    `POST /api/v1/runs → every execution succeeded, as POST /api/v1/runs?wait=60 answers it (1 warm-up + ${TRIALS} trials):`,
   );
   if (results.one) row('N=1 real agent:', results.one);
   if (results.real) row(`N=${REAL} real agents:`, results.real, 500);

@@ -7,7 +7,23 @@ import { AuditWriter } from './audit-writer.service';
 import { AUDITED_ACTIONS } from './audited-actions';
 
 /** What the hook and the response interceptor leave on a request. */
-export type AuditedRequest = Request & { id?: string; user?: AuthenticatedUser; auditResponseId?: string };
+export type AuditedRequest = Request & {
+  id?: string;
+  user?: AuthenticatedUser;
+  auditResponseId?: string;
+  /** Records the request now with this status, instead of when its response ends. */
+  auditNow?: (status: number) => void;
+};
+
+/**
+ * For a request that created something and then goes on before it answers (`?wait=`): recorded
+ * now, as created with `id`, so a crash or a client hanging up during the wait cannot leave the
+ * creation unrecorded.
+ */
+export function auditCreatedNow(req: AuditedRequest, id: string): void {
+  req.auditResponseId = id;
+  req.auditNow?.(201);
+}
 
 /**
  * Records every request to a route in AUDITED_ACTIONS when its response ends, whatever ended it:
@@ -22,17 +38,18 @@ export class AuditRecorder implements NestMiddleware {
   use(req: AuditedRequest, res: Response, next: NextFunction): void {
     const at = new Date();
     let recorded = false;
-    const record = (): void => {
+    const record = (status = res.writableFinished ? res.statusCode : undefined): void => {
       if (recorded) return;
       recorded = true;
-      this.record(req, res, at);
+      this.record(req, at, status);
     };
-    res.once('finish', record);
-    res.once('close', record);
+    req.auditNow = record;
+    res.once('finish', () => record());
+    res.once('close', () => record());
     next();
   }
 
-  private record(req: AuditedRequest, res: Response, at: Date): void {
+  private record(req: AuditedRequest, at: Date, status: number | undefined): void {
     const key = routeKeyOf(req);
     const entry = key === undefined ? undefined : AUDITED_ACTIONS[key];
     if (!entry) return;
@@ -44,7 +61,7 @@ export class AuditRecorder implements NestMiddleware {
       user: req.user,
       claimedName: entry.claimedActor && typeof body === 'object' && body !== null ? body[entry.claimedActor.nameField] : undefined,
       responseId: req.auditResponseId,
-      status: res.writableFinished ? res.statusCode : undefined,
+      status,
       clientAddress: req.ip,
       userAgent: req.get('user-agent'),
     });

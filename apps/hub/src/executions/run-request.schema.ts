@@ -176,3 +176,7 @@ function omit<T extends object>(object: T, keys: readonly string[]): T {
 function stripUndefined<T extends object>(object: T): Partial<T> {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/** `?wait=` on reading or starting a run: answer once the run has ended, or after this many seconds. */
+export const runWaitSchema = z.object({ wait: z.coerce.number().int().min(0).max(60).default(0) });
+export type RunWait = z.infer<typeof runWaitSchema>;

@@ -1,10 +1,11 @@
-import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { z } from 'zod';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { type AuditedRequest, auditCreatedNow } from '../audit/audit-recorder.middleware';
 import { type AuthenticatedUser, CurrentUser } from '../auth/authenticated-user';
 import { csvEnum, paginationSchema, timeRangeSchema, uuidSchema } from '../common/validation/common-schemas';
 import { ApiZodBody, ValidBody, ValidParam, ValidQuery } from '../common/validation/zod-body';
-import { type RunRequest, runRequestSchema } from './run-request.schema';
+import { type RunRequest, runRequestSchema, type RunWait, runWaitSchema } from './run-request.schema';
 import { RUN_SORT_FIELDS, RunsService } from './runs.service';
 
 const listSchema = paginationSchema.extend(timeRangeSchema.shape).extend({
@@ -13,8 +14,6 @@ const listSchema = paginationSchema.extend(timeRangeSchema.shape).extend({
   sort: z.enum(RUN_SORT_FIELDS).default('createdAt'),
 });
 
-/** `wait`: answer once the run has ended, or after this many seconds. */
-const getSchema = z.object({ wait: z.coerce.number().int().min(0).max(60).default(0) });
 
 /** No body at all repeats every target. */
 const rerunSchema = z.object({ only: z.literal('failed', 'must be "failed"').optional() }).strict().default({});
@@ -27,8 +26,16 @@ export class RunsController {
 
   @Post()
   @ApiZodBody(runRequestSchema)
-  create(@ValidBody(runRequestSchema) body: RunRequest, @CurrentUser() user: AuthenticatedUser) {
-    return this.runs.create(body, { requestedBy: user.id, trigger: 'manual' });
+  async create(
+    @ValidBody(runRequestSchema) body: RunRequest,
+    @ValidQuery(runWaitSchema) query: RunWait,
+    @CurrentUser() user: AuthenticatedUser,
+    @Req() req: AuditedRequest,
+  ) {
+    const run = await this.runs.create(body, { requestedBy: user.id, trigger: 'manual' });
+    if (query.wait === 0) return run;
+    auditCreatedNow(req, run.id);
+    return this.runs.awaitEnd(run, query.wait);
   }
 
   @Get()
@@ -53,7 +60,7 @@ export class RunsController {
   }
 
   @Get(':id')
-  get(@ValidParam('id', uuidSchema) id: string, @ValidQuery(getSchema) query: z.infer<typeof getSchema>) {
+  get(@ValidParam('id', uuidSchema) id: string, @ValidQuery(runWaitSchema) query: RunWait) {
     return this.runs.get(id, query.wait);
   }
 }

@@ -181,6 +181,18 @@ export class RunsService {
   }
 
   /**
+   * A run just created, answered once it has ended or when `waitSeconds` are over (`POST ?wait=`).
+   * Subscribed before its first dispatch, which waits for the next turn of the event loop, so
+   * even the quickest end wakes it; unlike `get`, nothing is read until then.
+   */
+  async awaitEnd(view: ReturnType<typeof toRunView>, waitSeconds: number) {
+    if (view.finishedAt !== null || waitSeconds <= 0) return view;
+    const deadline = Date.now() + waitSeconds * 1000;
+    await this.endings.subscribe(view.id, Math.min(waitSeconds * 1000, WAIT_REREAD_MS)).woken;
+    return this.get(view.id, Math.max(0, deadline - Date.now()) / 1000);
+  }
+
+  /**
    * The run as it is now; with `waitSeconds`, as soon as it has ended or when the wait is over,
    * whichever is first. An end notified on this hub answers at once; one settled through another
    * hub is seen at the next re-read.

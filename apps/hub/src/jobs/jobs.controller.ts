@@ -1,5 +1,6 @@
-import { Controller, Delete, Get, HttpCode, Patch, Post, Put } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Patch, Post, Put, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { type AuditedRequest, auditCreatedNow } from '../audit/audit-recorder.middleware';
 import { type AuthenticatedUser, CurrentUser } from '../auth/authenticated-user';
 import { uuidSchema } from '../common/validation/common-schemas';
 import { ApiZodBody, ValidBody, ValidParam, ValidQuery } from '../common/validation/zod-body';
@@ -13,6 +14,8 @@ import {
   type RunOverrides,
   runOverridesSchema,
 } from './job.schemas';
+import { type RunWait, runWaitSchema } from '../executions/run-request.schema';
+import { RunsService } from '../executions/runs.service';
 import { nextRunsQuerySchema } from '../schedules/schedule.schema';
 import { JobsService } from './jobs.service';
 
@@ -20,7 +23,10 @@ import { JobsService } from './jobs.service';
 @ApiBearerAuth()
 @Controller('api/v1/jobs')
 export class JobsController {
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly runs: RunsService,
+  ) {}
 
   @Post()
   @ApiZodBody(jobSchema)
@@ -75,11 +81,16 @@ export class JobsController {
 
   @Post(':id/run')
   @ApiZodBody(runOverridesSchema)
-  run(
+  async run(
     @ValidParam('id', uuidSchema) id: string,
     @ValidBody(runOverridesSchema) body: RunOverrides,
+    @ValidQuery(runWaitSchema) query: RunWait,
     @CurrentUser() user: AuthenticatedUser,
+    @Req() req: AuditedRequest,
   ) {
-    return this.jobs.run(id, body, user.id);
+    const run = await this.jobs.run(id, body, user.id);
+    if (query.wait === 0) return run;
+    auditCreatedNow(req, run.id);
+    return this.runs.awaitEnd(run, query.wait);
   }
 }
