@@ -5,12 +5,10 @@ import { ackSchema, type ExecutionAssign, type ExecutionCancel, HubToAgentEvent,
 import { AgentConnections } from '../agents/agent-connections';
 import { HubSignalsService } from '../cluster/hub-signals.service';
 import { batchLoader } from '../common/batching/batch-loader';
-import { idLockedInOrder } from '../common/database/locked-in-order';
 import { SecretBox } from '../common/crypto/secret-box';
 import { loggableError } from '../logging/loggable-error';
 import { Execution } from './execution.entity';
-import { runsToRunning } from './execution-locks';
-import { statusesLeadingTo } from './execution-state';
+import { DispatchAcks } from './dispatch-acks';
 import type { Run } from './run.entity';
 
 /** An agent that does not ack a dispatch within this time keeps it queued; it is sent again later. */
@@ -18,8 +16,6 @@ const ASSIGN_ACK_TIMEOUT_MS = 10_000;
 /** Catches anything a missed kick left queued for a connected agent. */
 const REDISPATCH_INTERVAL_MS = 2_000;
 const BATCH = 64;
-const DISPATCH_ACKED_FROM = statusesLeadingTo('dispatch_acked', 'dispatched');
-const IN_DISPATCH_ACKED_FROM = DISPATCH_ACKED_FROM.map(() => '?').join(', ');
 
 /** What an assign needs of a queued execution and its run. */
 export interface PendingRow {
@@ -51,6 +47,7 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
     private readonly scheduler: SchedulerRegistry,
     private readonly signals: HubSignalsService,
     private readonly box: SecretBox,
+    private readonly acks: DispatchAcks,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -166,7 +163,7 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
         this.waitingForSlot.add(agentId);
         return;
       }
-      await this.dispatchedLoader.load(row.id);
+      this.acks.acked(agentId, row.id);
     }
     if (rows.length === BATCH) this.again.set(agentId, this.again.get(agentId) ?? false);
     if (resendUnstarted) await this.resendCancels(agentId);
@@ -192,21 +189,9 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
       if (owed) owed.push(row);
       else byAgent.set(row.agent_id, [row]);
     }
-    return asks.map((ask) => byAgent.get(ask.agentId) ?? []);
-  });
-
-  /** Acked dispatches, written together. Not through RunProgressService: that service wakes this dispatcher, and must not depend back on it. */
-  private readonly dispatchedLoader = batchLoader<string, void>(async (executionIds) => {
-    await this.em.fork().execute(
-      `with dispatched as (
-         update executions set status = 'dispatched', dispatched_at = now()
-          where ${idLockedInOrder('executions', `id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and status in (${IN_DISPATCH_ACKED_FROM})`)}
-            and status in (${IN_DISPATCH_ACKED_FROM})
-          returning run_id)
-       ${runsToRunning('dispatched')}`,
-      [JSON.stringify(executionIds), ...DISPATCH_ACKED_FROM, ...DISPATCH_ACKED_FROM],
-    );
-    return executionIds.map(() => undefined);
+    // Acked a moment ago and not yet written: still `queued` here, but the agent has it. After a
+    // reconnect it is sent again all the same, as the agent may have restarted meanwhile.
+    return asks.map((ask) => (byAgent.get(ask.agentId) ?? []).filter((row) => ask.resendUnstarted || !this.acks.has(row.id)));
   });
 
   /**

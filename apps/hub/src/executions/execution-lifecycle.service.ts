@@ -8,8 +8,12 @@ import { RunProgressService } from './run-progress.service';
 
 const SWEEP_MS = 1_000;
 
-/** Both sweeps lock in id order, like the report batches they race (see common/database/locked-in-order.ts). */
-const EXPIRED = `status in (${quoted(statusesLeadingTo('delivery_expired', 'expired'))}) and deliver_by < now()`;
+/**
+ * Both sweeps lock in id order, like the report batches they race (see common/database/locked-in-order.ts).
+ * Expired a second past the deadline: a dispatch acked just before it is still `queued` while its
+ * ack waits to be written (DISPATCH_ACK_WRITE_DELAY_MS), and must not be expired meanwhile.
+ */
+const EXPIRED = `status in (${quoted(statusesLeadingTo('delivery_expired', 'expired'))}) and deliver_by < now() - interval '1 second'`;
 const LOSABLE = quoted(statusesLeadingTo('agent_lost', 'lost'));
 /** Held by an agent that has stayed away longer than the lease (`?`, seconds). */
 const LOST = `status in (${LOSABLE}) and exists (

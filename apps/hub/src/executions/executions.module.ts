@@ -3,6 +3,7 @@ import { AgentsModule } from '../agents/agents.module';
 import { ClusterModule } from '../cluster/cluster.module';
 import { SecretBox } from '../common/crypto/secret-box';
 import { HUB_SECRETS, type HubSecrets } from '../config/hub-secrets';
+import { DispatchAcks } from './dispatch-acks';
 import { ExecutionDispatcher } from './execution-dispatcher';
 import { ExecutionLifecycleService } from './execution-lifecycle.service';
 import { ExecutionOutputService } from './execution-output.service';
@@ -26,6 +27,7 @@ import { RunsService } from './runs.service';
     RunTargetsService,
     ExecutionsService,
     ExecutionDispatcher,
+    DispatchAcks,
     RunProgressService,
     RunRetentionService,
     ExecutionLifecycleService,

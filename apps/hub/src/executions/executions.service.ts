@@ -15,6 +15,7 @@ import type { Page } from '../common/validation/common-schemas';
 import { Execution } from './execution.entity';
 import { type ExecutionEvent, type ExecutionStatus, isFinalExecutionStatus, statusesLeadingTo } from './execution-state';
 import { type ExecutionView, toExecutionView } from './execution-views';
+import { DispatchAcks } from './dispatch-acks';
 import { ExecutionDispatcher } from './execution-dispatcher';
 import { runsToRunning } from './execution-locks';
 import { OutputEvents } from './output-events';
@@ -59,6 +60,7 @@ export class ExecutionsService {
     private readonly runs: RunProgressService,
     private readonly dispatcher: ExecutionDispatcher,
     private readonly outputEvents: OutputEvents,
+    private readonly acks: DispatchAcks,
   ) {}
 
   async get(id: string) {
@@ -126,6 +128,7 @@ export class ExecutionsService {
    * duplicate from a stranger's.
    */
   async reportStarted(agentId: string, report: ExecutionStarted): Promise<Ack> {
+    this.acks.reported(agentId, report.executionId);
     if (await this.startedLoader.load({ agentId, report })) {
       this.outputEvents.notify(report.executionId);
       return ACK_OK;
@@ -176,6 +179,7 @@ export class ExecutionsService {
    * the run moves on after it. A duplicate or late result changes nothing and is acked.
    */
   async reportFinished(agentId: string, result: ExecutionFinished): Promise<Ack> {
+    this.acks.reported(agentId, result.executionId);
     const runId = await this.finishedLoader.load({ agentId, result });
     if (runId === null && !(await this.owned(agentId, result.executionId))) return this.notYours(agentId, result.executionId, 'finished');
     if (runId !== null) {
