@@ -7,7 +7,7 @@ import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { idLockedInOrder } from '../common/database/locked-in-order';
 import { ExecutionDispatcher } from './execution-dispatcher';
 import { statusesLeadingTo } from './execution-state';
-import { RunEndings } from './run-endings';
+import { RunEndings, runWithExecutionsJson, type StoredRun } from './run-endings';
 import { FAILED_STATUSES, type FailedAttempt, planRunStep, type RunStep } from './run-step';
 import { Run } from './run.entity';
 
@@ -64,19 +64,24 @@ export class RunProgressService implements OnApplicationBootstrap {
     if (await this.settleLoader.load(runId)) await this.step(runId);
   }
 
-  /** Resolves to whether the run needs the locked step; the runs it ended are announced. */
+  /**
+   * Resolves to whether the run needs the locked step; the runs it ended are announced, with
+   * the run as it ended to those waiting for it here.
+   */
   private readonly settleLoader = batchLoader<string, boolean>(async (runIds) => {
     const ids = JSON.stringify(runIds);
-    const rows = await this.em.fork().execute<{ id: string; ended: boolean }[]>(
-      `with settled as (${SETTLE} and not ${ORCHESTRATED} returning r.id)
-       select id, true as ended from settled
+    const awaited = JSON.stringify(runIds.filter((id) => this.endings.awaited(id)));
+    const rows = await this.em.fork().execute<{ id: string; ended: boolean; stored: StoredRun | null }[]>(
+      `with settled as (${SETTLE} and not ${ORCHESTRATED}
+         returning r.id, case when r.id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) then ${runWithExecutionsJson('r')} end as stored)
+       select id, true as ended, stored from settled
        union all
-       select r.id, false from runs r where r.id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and ${ORCHESTRATED}`,
-      [ids, ids],
+       select r.id, false, null from runs r where r.id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and ${ORCHESTRATED}`,
+      [ids, awaited, ids],
     );
     const orchestrated = new Set<string>();
     for (const row of rows) {
-      if (row.ended) this.endings.notify(row.id);
+      if (row.ended) this.endings.notify(row.id, row.stored ?? undefined);
       else orchestrated.add(row.id);
     }
     return runIds.map((id) => orchestrated.has(id));

@@ -11,7 +11,7 @@ import { ExecutionDispatcher, type PendingRow } from './execution-dispatcher';
 import { isFinalExecutionStatus, statusesLeadingTo } from './execution-state';
 import { toRunSummary, toRunView } from './execution-views';
 import { ExecutionsService } from './executions.service';
-import { RunEndings } from './run-endings';
+import { RunEndings, runWithExecutionsJson, type StoredRun } from './run-endings';
 import { RunProgressService } from './run-progress.service';
 import { type RunRequest, toRunDefinition } from './run-request.schema';
 import { RunTargetsService } from './run-targets.service';
@@ -188,8 +188,8 @@ export class RunsService {
   async awaitEnd(view: ReturnType<typeof toRunView>, waitSeconds: number) {
     if (view.finishedAt !== null || waitSeconds <= 0) return view;
     const deadline = Date.now() + waitSeconds * 1000;
-    await this.endings.subscribe(view.id, Math.min(waitSeconds * 1000, WAIT_REREAD_MS)).woken;
-    return this.get(view.id, Math.max(0, deadline - Date.now()) / 1000);
+    const ended = await this.endings.subscribe(view.id, Math.min(waitSeconds * 1000, WAIT_REREAD_MS)).woken;
+    return ended ? this.viewOf(ended) : this.get(view.id, Math.max(0, deadline - Date.now()) / 1000);
   }
 
   /**
@@ -211,24 +211,23 @@ export class RunsService {
         wakeup?.cancel();
         return view;
       }
-      await wakeup.woken;
+      const ended = await wakeup.woken;
+      if (ended) return this.viewOf(ended);
     }
   }
 
   private async read(id: string) {
-    // One statement, so one snapshot: a run read as ended always comes with its executions as
-    // they ended. Mapped to entities without the query builder, which cost more CPU than
-    // PostgreSQL did; this read follows every waited run's end.
-    const em = this.em.fork();
-    const [row] = await em.execute<{ run: Record<string, unknown>; executions: Record<string, unknown>[] }[]>(
-      `select to_jsonb(r) as run,
-              coalesce((select jsonb_agg(to_jsonb(e) order by e.created_at, e.agent_id, e.attempt) from executions e where e.run_id = r.id), '[]')
-                as executions
-         from runs r where r.id = ?`,
-      [id],
-    );
+    const [row] = await this.em
+      .fork()
+      .execute<{ stored: StoredRun }[]>(`select ${runWithExecutionsJson('r')} as stored from runs r where r.id = ?`, [id]);
     if (!row) throw AppError.notFound('Run', id);
-    return toRunView(em.map(Run, row.run), row.executions.map((execution) => em.map(Execution, execution)));
+    return this.viewOf(row.stored);
+  }
+
+  /** Mapped to entities without the query builder, which cost more CPU than PostgreSQL did. */
+  private viewOf(stored: StoredRun) {
+    const em = this.em.fork();
+    return toRunView(em.map(Run, stored.run), stored.executions.map((execution) => em.map(Execution, execution)));
   }
 
   async list(query: RunListQuery): Promise<Page<ReturnType<typeof toRunSummary>>> {

@@ -23,4 +23,16 @@ describe('KeyedWakeups', () => {
     await events.subscribe('a', 30).woken;
     expect(Date.now() - started).toBeGreaterThanOrEqual(25);
   });
+
+  it('hands what a notice carries to its subscribers, and nothing on a timeout', async () => {
+    const events = new KeyedWakeups<{ status: string }>();
+    const notified = events.subscribe('a', 60_000);
+    const timedOut = events.subscribe('b', 10);
+    expect(events.awaited('a')).toBe(true);
+    events.notify('a', { status: 'succeeded' });
+    expect(await notified.woken).toEqual({ status: 'succeeded' });
+    expect(await timedOut.woken).toBeUndefined();
+    expect(events.awaited('a')).toBe(false);
+    expect(events.awaited('b')).toBe(false);
+  });
 });
