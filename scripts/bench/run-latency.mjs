@@ -13,7 +13,7 @@
 // single binary from dist/agent-binaries), enrolled through the API, each with
 // its own config and data dir, started --start-batch at a time. Simulated agents are socket.io
 // clients in --processes worker processes (sim-agents-worker.mjs) that handshake like the fleet
-// benchmark's and answer each assignment with started and finished, without spawning anything.
+// benchmark's and answer each assignment with its result, as the real agent reports `true`, without spawning anything.
 // --real-agents 0 or --sim-agents 0 skips that part.
 //
 // --cpu-profile <dir> runs the hub with a CPU profiler (see hub-memory-probe.cjs) and writes one
@@ -70,7 +70,6 @@ const { PROTOCOL_VERSION } = protocol;
 for (const [actual, expected] of [
   [protocol.HubToAgentEvent.Welcome, 'agent.welcome'],
   [protocol.HubToAgentEvent.ExecutionAssign, 'execution.assign'],
-  [protocol.AgentToHubEvent.ExecutionStarted, 'execution.started'],
   [protocol.AgentToHubEvent.ExecutionFinished, 'execution.finished'],
 ]) {
   if (actual !== expected) throw new Error(`sim-agents-worker.mjs speaks ${expected}, the protocol now says ${actual}`);

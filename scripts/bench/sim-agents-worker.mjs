@@ -1,8 +1,8 @@
 // One process of simulated agents for the fleet and run benchmarks: real socket.io connections
 // with real credentials, heartbeating and sending small health samples at the intervals the hub's
 // welcome sets, as the real agent does. An `execution.assign` is acked and answered at once with
-// `execution.started` and then `execution.finished` (exit 0, no output), each acked by the hub,
-// without spawning anything: only the required fields of the protocol's schemas. Reports counts
+// `execution.finished` (exit 0, no output), acked by the hub, without spawning anything: what
+// the real agent sends of a command as quick as `true`. Reports counts
 // to the parent over IPC.
 import { readFileSync } from 'node:fs';
 import { io } from 'socket.io-client';
@@ -32,13 +32,12 @@ async function report(socket, event, payload) {
 }
 
 /**
- * What running `true` reports: started, then succeeded with exit 0 and no output, the result sent
- * without waiting for the start's ack, as the real agent's outbox does (protocol 1.4).
+ * What the real agent reports of `true`: its result alone, succeeded with exit 0 and no output,
+ * carrying the start (a command that ends within 10 ms of its spawn gets no start report).
  */
 async function execute(socket, assign) {
   const startedAt = new Date().toISOString();
-  const start = report(socket, 'execution.started', { executionId: assign.executionId, pid: null, startedAt });
-  const result = report(socket, 'execution.finished', {
+  await report(socket, 'execution.finished', {
     executionId: assign.executionId,
     status: 'succeeded',
     exitCode: 0,
@@ -49,7 +48,6 @@ async function execute(socket, assign) {
     outputChunks: 0,
     pid: null,
   });
-  await Promise.all([start, result]);
   finished += 1;
 }
 

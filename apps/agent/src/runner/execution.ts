@@ -32,6 +32,8 @@ export interface ExecutionContext {
   /** Null while the outbox has room for output; otherwise resolves once it has. */
   room: () => Promise<void> | null;
   coalesceMs: number;
+  /** A command that ends within this is reported by its result alone (DEFAULT_START_REPORT_DELAY_MS). */
+  startReportDelayMs: number;
   logger: Logger;
   /** Where running commands' process groups are noted, for the next agent process (Linux). */
   leftovers: LeftoverProcesses | null;
@@ -49,6 +51,14 @@ const PIPE_DRAIN_MS = 2_000;
 /** The wire limit of `finished.reason`. */
 const REASON_MAX = 1024;
 
+/**
+ * A command that ends this soon after its spawn is reported by its result alone, which carries
+ * its start time and pid (protocol 1.4): for the many quick commands, one message, one ack and
+ * one database write fewer. A longer one is reported running after this delay, or at its first
+ * output if that comes sooner, so the hub never gets output before the start.
+ */
+export const DEFAULT_START_REPORT_DELAY_MS = 10;
+
 type Subprocess = ReturnType<typeof spawnSubprocess>;
 
 /** One execution on this host: spawn, stream masked output, stop on demand, report the result. */
@@ -60,6 +70,9 @@ export class Execution {
   private ended = false;
   private subprocess: Subprocess | null = null;
   private startedAt: string | null = null;
+  private startReport: NodeJS.Timeout | undefined;
+  /** The start was reported, or no longer needs to be (the result says it). */
+  private startDone = false;
   private outputChunks = 0;
   private outputDroppedBytes = 0;
   /** Resolves on stop: output no longer waits for room, so a stopped command's pipes drain and it ends. */
@@ -150,10 +163,7 @@ export class Execution {
     }
 
     this.startedAt = new Date().toISOString();
-    context.report({
-      event: AgentToHubEvent.ExecutionStarted,
-      payload: { executionId: this.id, pid, startedAt: this.startedAt },
-    });
+    this.startReport = setTimeout(() => this.reportStarted(), context.startReportDelayMs);
     context.logger.info({ executionId: this.id, pid }, 'execution started');
     context.leftovers?.record(this.id, pid, context.logger);
     try {
@@ -172,11 +182,13 @@ export class Execution {
     const chunker = new OutputChunker({
       maxChunkBytes: context.maxChunkBytes,
       coalesceMs: context.coalesceMs,
-      emit: (chunk) =>
+      emit: (chunk) => {
+        this.reportStarted();
         context.report({
           event: AgentToHubEvent.ExecutionOutput,
           payload: { executionId: this.id, ...chunk, at: new Date().toISOString() },
-        }),
+        });
+      },
     });
     const cap = new OutputCap({ capBytes: context.outputCapBytes, write: (stream, data) => chunker.write(stream, data) });
     const [result] = await Promise.all([
@@ -250,7 +262,20 @@ export class Execution {
       });
   }
 
+  private reportStarted(): void {
+    clearTimeout(this.startReport);
+    const pid = this.subprocess?.pid;
+    if (this.startDone || this.startedAt === null || pid === undefined) return;
+    this.startDone = true;
+    this.context.report({
+      event: AgentToHubEvent.ExecutionStarted,
+      payload: { executionId: this.id, pid, startedAt: this.startedAt },
+    });
+  }
+
   private finish(outcome: Outcome): void {
+    clearTimeout(this.startReport);
+    this.startDone = true;
     const finished: ExecutionFinished = {
       executionId: this.id,
       ...outcome,

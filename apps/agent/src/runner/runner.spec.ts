@@ -91,6 +91,29 @@ describe.skipIf(process.platform === 'win32')('Runner', () => {
     expect(finished.startedAt).not.toBeNull();
   });
 
+  it('reports a command that ends before the start report is due by its result alone, carrying its start and pid', async () => {
+    // Due only after a minute here, so a slow machine cannot make `true` outlast it.
+    const patient = harness({ startReportDelayMs: 60_000 });
+    const assign = command('true');
+    expect(patient.runner.assign(assign)).toEqual({ ok: true });
+    const finished = await patient.finish(assign.executionId);
+    rmSync(patient.dataDir, { recursive: true, force: true });
+    expect(patient.of(assign.executionId).map((m) => m.event)).toEqual(['execution.finished']);
+    expect(finished).toMatchObject({ status: 'succeeded', exitCode: 0, pid: expect.any(Number) });
+    expect(Date.parse(finished.startedAt!)).toBeLessThanOrEqual(Date.parse(finished.finishedAt));
+  });
+
+  it('reports a command that runs on as started, before its result', async () => {
+    const assign = command('sleep 0.3');
+    expect(h.runner.assign(assign)).toEqual({ ok: true });
+    await waitFor('the start report', () => h.of(assign.executionId).length === 1);
+    const [started] = h.of(assign.executionId);
+    expect(started).toMatchObject({ event: 'execution.started', payload: { pid: expect.any(Number) } });
+    const finished = await h.finish(assign.executionId);
+    expect(h.of(assign.executionId).map((m) => m.event)).toEqual(['execution.started', 'execution.finished']);
+    expect(finished).toMatchObject({ status: 'succeeded', pid: (started.payload as { pid: number }).pid, startedAt: (started.payload as { startedAt: string }).startedAt });
+  });
+
   it('acks before the acceptance is synced, and starts the command only once it is', async () => {
     let synced: () => void = () => undefined;
     const ids = new Set<string>();

@@ -10,7 +10,7 @@ import {
 import type { OutboxMessage } from '../connection/outbox';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logging/logger';
-import { Execution, type ExecutionContext } from './execution';
+import { DEFAULT_START_REPORT_DELAY_MS, Execution, type ExecutionContext } from './execution';
 import type { LeftoverProcesses } from './leftover-processes';
 import type { ProcessTree } from './process-tree';
 
@@ -37,6 +37,8 @@ export interface RunnerOptions {
   logger: Logger;
   /** Small writes wait this long to share a chunk: output stays live without one message per line. */
   coalesceMs?: number;
+  /** A command that ends within this is reported by its result alone (see Execution). */
+  startReportDelayMs?: number;
   /** Running commands' process groups, noted so a later agent process can stop what this one left. */
   leftovers: LeftoverProcesses | null;
 }
@@ -142,6 +144,7 @@ export class Runner {
       outputCapBytes: this.outputCapBytes,
       room: options.room,
       coalesceMs: options.coalesceMs ?? DEFAULT_COALESCE_MS,
+      startReportDelayMs: options.startReportDelayMs ?? DEFAULT_START_REPORT_DELAY_MS,
       logger: options.logger,
       leftovers: options.leftovers,
     };
