@@ -1,4 +1,4 @@
-import { close, closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, open, openSync, readdirSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentToHubEvent } from '@outpost/protocol';
 import type { OutboxEntry, OutboxMessage, OutboxStore } from '../connection/outbox';
@@ -39,6 +39,10 @@ interface Segment {
   bytes: number;
   /** Messages in it not yet acked. */
   live: number;
+  /** Background syncs running on `fd`: it is closed only once they are done. */
+  syncing: number;
+  /** Deleted or the store closed: `fd` is closed, or will be when the last sync on it ends. */
+  released: boolean;
 }
 
 type Indexed =
@@ -66,8 +70,8 @@ export class SpoolStore implements OutboxStore {
   private unsynced = false;
   private closed = false;
   private syncTimer: NodeJS.Timeout | undefined;
-  /** Results written but not yet synced, with the segment file each is in: not sent until synced. */
-  private readonly unsyncedResults = new Map<number, string>();
+  /** Results written but not yet synced, with the segment each is in: not sent until synced. */
+  private readonly unsyncedResults = new Map<number, Segment>();
   /** A sync of results is scheduled or running; results written meanwhile wait for the next. */
   private resultSync: 'scheduled' | 'running' | null = null;
   private readonly segmentBytes: number;
@@ -120,7 +124,7 @@ export class SpoolStore implements OutboxStore {
     }
     // The result is what must survive anything, so it is held until synced; results written in
     // the same turn of the event loop share one sync. Output may trail by the sync delay.
-    if (message.event === AgentToHubEvent.ExecutionFinished) this.holdUntilSynced(id, segment.path);
+    if (message.event === AgentToHubEvent.ExecutionFinished) this.holdUntilSynced(id, segment);
     else this.syncSoon();
     return id;
   }
@@ -174,7 +178,7 @@ export class SpoolStore implements OutboxStore {
     clearTimeout(this.syncTimer);
     if (this.unsynced || this.unsyncedResults.size > 0) this.syncNow();
     this.unsyncedResults.clear();
-    for (const segment of this.segments) closeSync(segment.fd);
+    for (const segment of this.segments) releaseFd(segment);
     this.segments.length = 0;
     this.current = null;
   }
@@ -211,7 +215,7 @@ export class SpoolStore implements OutboxStore {
       return;
     }
     // Never appended to again: a torn tail stays where it is, behind the records read here.
-    const segment: Segment = { number, path, fd, bytes: file.length, live: 0 };
+    const segment: Segment = { number, path, fd, bytes: file.length, live: 0, syncing: 0, released: false };
     this.segments.push(segment);
     this.diskBytes += file.length;
     let offset = 0;
@@ -284,7 +288,7 @@ export class SpoolStore implements OutboxStore {
     } finally {
       closeSync(dir);
     }
-    const segment: Segment = { number, path, fd, bytes: 0, live: 0 };
+    const segment: Segment = { number, path, fd, bytes: 0, live: 0, syncing: 0, released: false };
     this.segments.push(segment);
     return segment;
   }
@@ -293,7 +297,7 @@ export class SpoolStore implements OutboxStore {
     this.segments.splice(this.segments.indexOf(segment), 1);
     this.diskBytes -= segment.bytes;
     try {
-      closeSync(segment.fd);
+      releaseFd(segment);
       unlinkSync(segment.path);
     } catch (error) {
       this.options.logger.warn({ path: segment.path, error: errorMessage(error) }, 'cannot delete an acked spool segment');
@@ -315,11 +319,12 @@ export class SpoolStore implements OutboxStore {
   /**
    * Holds a result until a background sync of its segment file covers it. Results written in one
    * turn of the event loop share that sync (one file, unless a new segment began between them);
-   * those written while it runs share the next. The sync opens the file anew, since the segment's
-   * own descriptor may be closed meanwhile.
+   * those written while it runs share the next. The sync uses the segment's own descriptor, which
+   * is kept open until it is done (one trip through the thread pool, not three with an open and a
+   * close of its own).
    */
-  private holdUntilSynced(id: number, path: string): void {
-    this.unsyncedResults.set(id, path);
+  private holdUntilSynced(id: number, segment: Segment): void {
+    this.unsyncedResults.set(id, segment);
     if (this.resultSync !== null) return;
     this.resultSync = 'scheduled';
     setImmediate(() => this.syncResults());
@@ -328,9 +333,10 @@ export class SpoolStore implements OutboxStore {
   private syncResults(): void {
     if (this.closed) return; // closing synced everything
     const batch = [...this.unsyncedResults];
-    const paths = [...new Set(batch.map(([, path]) => path))];
+    // A released segment needs none: deleted once all of it was acked, or synced as it was left.
+    const segments = [...new Set(batch.map(([, segment]) => segment))].filter((segment) => !segment.released);
     this.resultSync = 'running';
-    let pending = paths.length;
+    let pending = segments.length + 1;
     const synced = (error: NodeJS.ErrnoException | null): void => {
       // Logged and let go, as a failed sync of output is: the result is still delivered.
       if (error) this.options.logger.error({ error: errorMessage(error) }, 'cannot sync the spool; a power cut could lose reports');
@@ -345,12 +351,15 @@ export class SpoolStore implements OutboxStore {
       }
       this.onSynced();
     };
-    for (const path of paths) {
-      open(path, 'r', (openError, fd) => {
-        if (openError) return synced(openError);
-        fdatasync(fd, (syncError) => close(fd, () => synced(syncError)));
+    for (const segment of segments) {
+      segment.syncing += 1;
+      fdatasync(segment.fd, (error) => {
+        segment.syncing -= 1;
+        if (segment.syncing === 0 && segment.released) closeSync(segment.fd);
+        synced(error);
       });
     }
+    synced(null);
   }
 
   private syncSoon(): void {
@@ -363,6 +372,12 @@ export class SpoolStore implements OutboxStore {
   private segmentPath(number: number): string {
     return join(this.options.dir, `segment-${String(number).padStart(10, '0')}.log`);
   }
+}
+
+/** Closes a segment's descriptor now, or once the background syncs running on it are done. */
+function releaseFd(segment: Segment): void {
+  segment.released = true;
+  if (segment.syncing === 0) closeSync(segment.fd);
 }
 
 function writeFully(fd: number, buffer: Buffer, position: number): void {
