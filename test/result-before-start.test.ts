@@ -1,4 +1,4 @@
-import { AgentToHubEvent } from '@outpost/protocol';
+import { AgentToHubEvent, HubToAgentEvent } from '@outpost/protocol';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectRawAgent, enrollIdentity, report } from './security/support/raw-agent';
@@ -57,5 +57,42 @@ describe.each(databaseKinds())('a result that overtakes its start report, on %s 
     expect(await report(agent, AgentToHubEvent.ExecutionStarted, { executionId, pid: 9999, startedAt: finishedAt })).toEqual({ ok: true });
     expect((await hub.api('GET', `/api/v1/executions/${executionId}`)).body).toEqual(settled);
     expect((await hub.api('GET', `/api/v1/runs/${run.body.id}`)).body).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('dates the dispatch at its ack, also when the result is stored before the ack is', async () => {
+    const identity = await enrollIdentity(hub, 'quick');
+    const quick = await connectRawAgent(hub, identity);
+    // Acked by connectRawAgent's handler; the result follows 15 ms later, mostly inside the 20 ms
+    // the hub lets an ack wait for a report that records it. Either way the dispatch is dated at
+    // the ack, before the result was sent; dated when the result was stored, it would be after.
+    const reported = new Promise<{ executionId: string; startedAt: string }>((resolve) => {
+      quick.on(HubToAgentEvent.ExecutionAssign, (assign: { executionId: string }) => {
+        setTimeout(() => {
+          const startedAt = new Date().toISOString();
+          void report(quick, AgentToHubEvent.ExecutionFinished, {
+            executionId: assign.executionId,
+            status: 'succeeded',
+            exitCode: 0,
+            signal: null,
+            reason: null,
+            startedAt,
+            finishedAt: startedAt,
+            outputChunks: 0,
+            pid: 77,
+          });
+          resolve({ executionId: assign.executionId, startedAt });
+        }, 15);
+      });
+    });
+    try {
+      const run = await hub.api('POST', '/api/v1/runs', { command: 'true', target: { agentIds: [identity.agentId] } });
+      expect(run.status, run.text).toBe(201);
+      const { executionId, startedAt } = await reported;
+      const settled = await hub.waitForExecution(executionId, ['succeeded']);
+      expect(Date.parse(settled.dispatchedAt)).toBeGreaterThanOrEqual(Date.parse(settled.createdAt));
+      expect(Date.parse(settled.dispatchedAt)).toBeLessThanOrEqual(Date.parse(startedAt));
+    } finally {
+      quick.disconnect();
+    }
   });
 });

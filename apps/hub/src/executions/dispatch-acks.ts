@@ -37,9 +37,15 @@ export class DispatchAcks implements BeforeApplicationShutdown {
     this.timer ??= setTimeout(() => this.write(), DISPATCH_ACK_WRITE_DELAY_MS);
   }
 
-  /** The agent reported on the execution: that report records the dispatch, no write needed. */
-  reported(agentId: string, executionId: string): void {
-    if (this.waiting.get(executionId)?.agentId === agentId) this.waiting.delete(executionId);
+  /**
+   * The agent reported on the execution: that report records the dispatch, with the time of the
+   * ack returned here (null when the ack is written or being written already).
+   */
+  reported(agentId: string, executionId: string): Date | null {
+    const ack = this.waiting.get(executionId);
+    if (ack?.agentId !== agentId) return null;
+    this.waiting.delete(executionId);
+    return ack.at;
   }
 
   /** Acked, not yet written: still `queued` in the database, yet not to be sent again. */

@@ -128,29 +128,34 @@ export class ExecutionsService {
    * duplicate from a stranger's.
    */
   async reportStarted(agentId: string, report: ExecutionStarted): Promise<Ack> {
-    this.acks.reported(agentId, report.executionId);
-    if (await this.startedLoader.load({ agentId, report })) {
+    const ackedAt = this.acks.reported(agentId, report.executionId);
+    if (await this.startedLoader.load({ agentId, report, ackedAt })) {
       this.outputEvents.notify(report.executionId);
       return ACK_OK;
     }
     return (await this.owned(agentId, report.executionId)) ? ACK_OK : this.notYours(agentId, report.executionId, 'started');
   }
 
-  private readonly startedLoader = batchLoader<{ agentId: string; report: ExecutionStarted }, boolean>(async (reports) => {
+  private readonly startedLoader = batchLoader<{ agentId: string; report: ExecutionStarted; ackedAt: Date | null }, boolean>(async (reports) => {
     const rows = await this.em.fork().execute<{ id: string }[]>(
       `with report as (
-         select * from jsonb_to_recordset(?::jsonb) as r(id uuid, agent uuid, pid integer, "startedAt" timestamptz)),
+         select * from jsonb_to_recordset(?::jsonb) as r(id uuid, agent uuid, pid integer, "startedAt" timestamptz, "ackedAt" timestamptz)),
        ${lockedInOrder('executions', 'report', 't.id = s.id and t.agent_id = s.agent')},
        started as (
          update executions e set status = 'running', pid = r.pid, started_at = r."startedAt",
-                -- The agent acks a dispatch before it starts, but its start report may be stored first.
-                dispatched_at = coalesce(e.dispatched_at, now())
+                -- The agent acks a dispatch before it starts, but its start report may be stored first
+                -- (DispatchAcks leaves the ack's own write out then, and hands over its time).
+                dispatched_at = coalesce(e.dispatched_at, r."ackedAt", now())
            from report r, locked l
           where e.id = r.id and e.id = l.id and e.status in (${STARTED_FROM})
           returning e.id, e.run_id),
        run as (${runsToRunning('started')})
        select id from started`,
-      [JSON.stringify(reports.map(({ agentId, report }) => ({ id: report.executionId, agent: agentId, pid: report.pid, startedAt: report.startedAt })))],
+      [
+        JSON.stringify(
+          reports.map(({ agentId, report, ackedAt }) => ({ id: report.executionId, agent: agentId, pid: report.pid, startedAt: report.startedAt, ackedAt })),
+        ),
+      ],
     );
     const started = new Set(rows.map((row) => row.id));
     return reports.map(({ report }) => started.has(report.executionId));
@@ -179,8 +184,8 @@ export class ExecutionsService {
    * the run moves on after it. A duplicate or late result changes nothing and is acked.
    */
   async reportFinished(agentId: string, result: ExecutionFinished): Promise<Ack> {
-    this.acks.reported(agentId, result.executionId);
-    const runId = await this.finishedLoader.load({ agentId, result });
+    const ackedAt = this.acks.reported(agentId, result.executionId);
+    const runId = await this.finishedLoader.load({ agentId, result, ackedAt });
     if (runId === null && !(await this.owned(agentId, result.executionId))) return this.notYours(agentId, result.executionId, 'finished');
     if (runId !== null) {
       this.outputEvents.notify(result.executionId);
@@ -192,19 +197,19 @@ export class ExecutionsService {
   }
 
   /** Resolves to the run of each execution the result changed, null where it changed nothing. */
-  private readonly finishedLoader = batchLoader<{ agentId: string; result: ExecutionFinished }, string | null>(async (results) => {
+  private readonly finishedLoader = batchLoader<{ agentId: string; result: ExecutionFinished; ackedAt: Date | null }, string | null>(async (results) => {
     const rows = await this.em.fork().execute<{ id: string; run_id: string }[]>(
       `with result as (
          select * from jsonb_to_recordset(?::jsonb) as r(
            id uuid, agent uuid, status text, "from" text[], "exitCode" integer, signal text, reason text,
-           "startedAt" timestamptz, "finishedAt" timestamptz, "outputChunks" integer, "outputDroppedBytes" bigint, pid integer)),
+           "startedAt" timestamptz, "finishedAt" timestamptz, "outputChunks" integer, "outputDroppedBytes" bigint, pid integer, "ackedAt" timestamptz)),
        ${lockedInOrder('executions', 'result', 't.id = s.id and t.agent_id = s.agent')}
        update executions e set status = r.status, exit_code = r."exitCode", signal = r.signal,
               reason = case when e.status = 'lost' then 'late_result'
                             when r.status = 'canceled' and e.cancel_requested_by is not null then 'canceled by ' || e.cancel_requested_by
                             else r.reason end,
               -- A result may overtake its own start report: it carries what that report would have set.
-              started_at = coalesce(e.started_at, r."startedAt"), pid = coalesce(e.pid, r.pid), dispatched_at = coalesce(e.dispatched_at, now()),
+              started_at = coalesce(e.started_at, r."startedAt"), pid = coalesce(e.pid, r.pid), dispatched_at = coalesce(e.dispatched_at, r."ackedAt", now()),
               finished_at = r."finishedAt", output_chunks = r."outputChunks",
               output_truncated = r."outputDroppedBytes" > 0, output_dropped_bytes = r."outputDroppedBytes"
          from result r, locked l
@@ -212,7 +217,7 @@ export class ExecutionsService {
         returning e.id, e.run_id`,
       [
         JSON.stringify(
-          results.map(({ agentId, result }) => ({
+          results.map(({ agentId, result, ackedAt }) => ({
             id: result.executionId,
             agent: agentId,
             status: result.status,
@@ -225,6 +230,7 @@ export class ExecutionsService {
             outputChunks: result.outputChunks,
             outputDroppedBytes: result.outputDroppedBytes ?? 0,
             pid: result.pid ?? null,
+            ackedAt,
           })),
         ),
       ],
