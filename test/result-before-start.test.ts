@@ -65,11 +65,11 @@ describe.each(databaseKinds())('a result that overtakes its start report, on %s 
     // Acked by connectRawAgent's handler; the result follows 15 ms later, mostly inside the 20 ms
     // the hub lets an ack wait for a report that records it. Either way the dispatch is dated at
     // the ack, before the result was sent; dated when the result was stored, it would be after.
-    const reported = new Promise<{ executionId: string; startedAt: string }>((resolve) => {
+    const reported = new Promise<{ executionId: string; startedAt: string; ack: Promise<unknown> }>((resolve) => {
       quick.on(HubToAgentEvent.ExecutionAssign, (assign: { executionId: string }) => {
         setTimeout(() => {
           const startedAt = new Date().toISOString();
-          void report(quick, AgentToHubEvent.ExecutionFinished, {
+          const ack = report(quick, AgentToHubEvent.ExecutionFinished, {
             executionId: assign.executionId,
             status: 'succeeded',
             exitCode: 0,
@@ -80,14 +80,15 @@ describe.each(databaseKinds())('a result that overtakes its start report, on %s 
             outputChunks: 0,
             pid: 77,
           });
-          resolve({ executionId: assign.executionId, startedAt });
+          resolve({ executionId: assign.executionId, startedAt, ack });
         }, 15);
       });
     });
     try {
       const run = await hub.api('POST', '/api/v1/runs', { command: 'true', target: { agentIds: [identity.agentId] } });
       expect(run.status, run.text).toBe(201);
-      const { executionId, startedAt } = await reported;
+      const { executionId, startedAt, ack } = await reported;
+      expect(await ack).toEqual({ ok: true });
       const settled = await hub.waitForExecution(executionId, ['succeeded']);
       expect(Date.parse(settled.dispatchedAt)).toBeGreaterThanOrEqual(Date.parse(settled.createdAt));
       expect(Date.parse(settled.dispatchedAt)).toBeLessThanOrEqual(Date.parse(startedAt));
