@@ -10,6 +10,7 @@ import {
 } from '@outpost/protocol';
 import { batchLoader } from '../common/batching/batch-loader';
 import { lockedInOrder } from '../common/database/locked-in-order';
+import { PreparedStatement } from '../common/database/prepared-statement';
 import { AppError } from '../common/errors/app-error';
 import type { Page } from '../common/validation/common-schemas';
 import { Execution } from './execution.entity';
@@ -39,6 +40,45 @@ export interface ExecutionListQuery {
 const STARTED_FROM = statusesLeadingTo('started', 'running')
   .map((s) => `'${s}'`)
   .join(', ');
+
+/** Start reports, stored together; also moves pending runs to running. */
+const STORE_STARTS = new PreparedStatement(
+  'store-starts',
+  `with report as (
+     select * from jsonb_to_recordset(?::jsonb) as r(id uuid, agent uuid, pid integer, "startedAt" timestamptz, "ackedAt" timestamptz)),
+   ${lockedInOrder('executions', 'report', 't.id = s.id and t.agent_id = s.agent')},
+   started as (
+     update executions e set status = 'running', pid = r.pid, started_at = r."startedAt",
+            -- The agent acks a dispatch before it starts, but its start report may be stored first
+            -- (DispatchAcks leaves the ack's own write out then, and hands over its time).
+            dispatched_at = coalesce(e.dispatched_at, r."ackedAt", now())
+       from report r, locked l
+      where e.id = r.id and e.id = l.id and e.status in (${STARTED_FROM})
+      returning e.id, e.run_id),
+   run as (${runsToRunning('started')})
+   select id from started`,
+);
+
+/** Results, stored together, guarded by the states each result may end (`from`). */
+const STORE_RESULTS = new PreparedStatement(
+  'store-results',
+  `with result as (
+     select * from jsonb_to_recordset(?::jsonb) as r(
+       id uuid, agent uuid, status text, "from" text[], "exitCode" integer, signal text, reason text,
+       "startedAt" timestamptz, "finishedAt" timestamptz, "outputChunks" integer, "outputDroppedBytes" bigint, pid integer, "ackedAt" timestamptz)),
+   ${lockedInOrder('executions', 'result', 't.id = s.id and t.agent_id = s.agent')}
+   update executions e set status = r.status, exit_code = r."exitCode", signal = r.signal,
+          reason = case when e.status = 'lost' then 'late_result'
+                        when r.status = 'canceled' and e.cancel_requested_by is not null then 'canceled by ' || e.cancel_requested_by
+                        else r.reason end,
+          -- A result may overtake its own start report: it carries what that report would have set.
+          started_at = coalesce(e.started_at, r."startedAt"), pid = coalesce(e.pid, r.pid), dispatched_at = coalesce(e.dispatched_at, r."ackedAt", now()),
+          finished_at = r."finishedAt", output_chunks = r."outputChunks",
+          output_truncated = r."outputDroppedBytes" > 0, output_dropped_bytes = r."outputDroppedBytes"
+     from result r, locked l
+    where e.id = r.id and e.id = l.id and e.status = any(r."from")
+    returning e.id, e.run_id`,
+);
 
 const RESULT_EVENT: Record<ExecutionFinished['status'], ExecutionEvent> = {
   succeeded: 'result_succeeded',
@@ -137,26 +177,11 @@ export class ExecutionsService {
   }
 
   private readonly startedLoader = batchLoader<{ agentId: string; report: ExecutionStarted; ackedAt: Date | null }, boolean>(async (reports) => {
-    const rows = await this.em.fork().execute<{ id: string }[]>(
-      `with report as (
-         select * from jsonb_to_recordset(?::jsonb) as r(id uuid, agent uuid, pid integer, "startedAt" timestamptz, "ackedAt" timestamptz)),
-       ${lockedInOrder('executions', 'report', 't.id = s.id and t.agent_id = s.agent')},
-       started as (
-         update executions e set status = 'running', pid = r.pid, started_at = r."startedAt",
-                -- The agent acks a dispatch before it starts, but its start report may be stored first
-                -- (DispatchAcks leaves the ack's own write out then, and hands over its time).
-                dispatched_at = coalesce(e.dispatched_at, r."ackedAt", now())
-           from report r, locked l
-          where e.id = r.id and e.id = l.id and e.status in (${STARTED_FROM})
-          returning e.id, e.run_id),
-       run as (${runsToRunning('started')})
-       select id from started`,
-      [
-        JSON.stringify(
-          reports.map(({ agentId, report, ackedAt }) => ({ id: report.executionId, agent: agentId, pid: report.pid, startedAt: report.startedAt, ackedAt })),
-        ),
-      ],
-    );
+    const rows = await STORE_STARTS.run<{ id: string }>(this.em.fork(), [
+      JSON.stringify(
+        reports.map(({ agentId, report, ackedAt }) => ({ id: report.executionId, agent: agentId, pid: report.pid, startedAt: report.startedAt, ackedAt })),
+      ),
+    ]);
     const started = new Set(rows.map((row) => row.id));
     return reports.map(({ report }) => started.has(report.executionId));
   });
@@ -198,43 +223,25 @@ export class ExecutionsService {
 
   /** Resolves to the run of each execution the result changed, null where it changed nothing. */
   private readonly finishedLoader = batchLoader<{ agentId: string; result: ExecutionFinished; ackedAt: Date | null }, string | null>(async (results) => {
-    const rows = await this.em.fork().execute<{ id: string; run_id: string }[]>(
-      `with result as (
-         select * from jsonb_to_recordset(?::jsonb) as r(
-           id uuid, agent uuid, status text, "from" text[], "exitCode" integer, signal text, reason text,
-           "startedAt" timestamptz, "finishedAt" timestamptz, "outputChunks" integer, "outputDroppedBytes" bigint, pid integer, "ackedAt" timestamptz)),
-       ${lockedInOrder('executions', 'result', 't.id = s.id and t.agent_id = s.agent')}
-       update executions e set status = r.status, exit_code = r."exitCode", signal = r.signal,
-              reason = case when e.status = 'lost' then 'late_result'
-                            when r.status = 'canceled' and e.cancel_requested_by is not null then 'canceled by ' || e.cancel_requested_by
-                            else r.reason end,
-              -- A result may overtake its own start report: it carries what that report would have set.
-              started_at = coalesce(e.started_at, r."startedAt"), pid = coalesce(e.pid, r.pid), dispatched_at = coalesce(e.dispatched_at, r."ackedAt", now()),
-              finished_at = r."finishedAt", output_chunks = r."outputChunks",
-              output_truncated = r."outputDroppedBytes" > 0, output_dropped_bytes = r."outputDroppedBytes"
-         from result r, locked l
-        where e.id = r.id and e.id = l.id and e.status = any(r."from")
-        returning e.id, e.run_id`,
-      [
-        JSON.stringify(
-          results.map(({ agentId, result, ackedAt }) => ({
-            id: result.executionId,
-            agent: agentId,
-            status: result.status,
-            from: statusesLeadingTo(RESULT_EVENT[result.status], result.status),
-            exitCode: result.exitCode,
-            signal: result.signal,
-            reason: result.reason ?? reasonFromExit(result),
-            startedAt: result.startedAt,
-            finishedAt: result.finishedAt,
-            outputChunks: result.outputChunks,
-            outputDroppedBytes: result.outputDroppedBytes ?? 0,
-            pid: result.pid ?? null,
-            ackedAt,
-          })),
-        ),
-      ],
-    );
+    const rows = await STORE_RESULTS.run<{ id: string; run_id: string }>(this.em.fork(), [
+      JSON.stringify(
+        results.map(({ agentId, result, ackedAt }) => ({
+          id: result.executionId,
+          agent: agentId,
+          status: result.status,
+          from: statusesLeadingTo(RESULT_EVENT[result.status], result.status),
+          exitCode: result.exitCode,
+          signal: result.signal,
+          reason: result.reason ?? reasonFromExit(result),
+          startedAt: result.startedAt,
+          finishedAt: result.finishedAt,
+          outputChunks: result.outputChunks,
+          outputDroppedBytes: result.outputDroppedBytes ?? 0,
+          pid: result.pid ?? null,
+          ackedAt,
+        })),
+      ),
+    ]);
     const runOf = new Map(rows.map((row) => [row.id, row.run_id]));
     // The same result twice in one batch: the first caller carries it, the second is a duplicate.
     return results.map(({ result }) => {

@@ -5,6 +5,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { batchLoader } from '../common/batching/batch-loader';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { idLockedInOrder } from '../common/database/locked-in-order';
+import { PreparedStatement } from '../common/database/prepared-statement';
 import { ExecutionDispatcher } from './execution-dispatcher';
 import { statusesLeadingTo } from './execution-state';
 import { RunEndings, runWithExecutionsJson, type StoredRun } from './run-endings';
@@ -31,6 +32,20 @@ const SETTLE = `
    where ${idLockedInOrder('runs', `id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and status in ('pending', 'running')`)}
      and r.status in ('pending', 'running')
      and not exists (select 1 from executions e where e.run_id = r.id and e.status in (${OPEN}))`;
+
+/**
+ * Settles the runs named (`?`, JSON ids) that need no locked step, in one statement; rows tell
+ * which ended (with the run as it ended, for those named again in the second `?`: the ones awaited
+ * here) and which need the step.
+ */
+const SETTLE_PLAIN_RUNS = new PreparedStatement(
+  'settle-plain-runs',
+  `with settled as (${SETTLE} and not ${ORCHESTRATED}
+     returning r.id, case when r.id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) then ${runWithExecutionsJson('r')} end as stored)
+   select id, true as ended, stored from settled
+   union all
+   select r.id, false, null from runs r where r.id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and ${ORCHESTRATED}`,
+);
 
 /**
  * A run's state follows from its executions. After any of them ends, `settle` moves the run on:
@@ -71,14 +86,7 @@ export class RunProgressService implements OnApplicationBootstrap {
   private readonly settleLoader = batchLoader<string, boolean>(async (runIds) => {
     const ids = JSON.stringify(runIds);
     const awaited = JSON.stringify(runIds.filter((id) => this.endings.awaited(id)));
-    const rows = await this.em.fork().execute<{ id: string; ended: boolean; stored: StoredRun | null }[]>(
-      `with settled as (${SETTLE} and not ${ORCHESTRATED}
-         returning r.id, case when r.id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) then ${runWithExecutionsJson('r')} end as stored)
-       select id, true as ended, stored from settled
-       union all
-       select r.id, false, null from runs r where r.id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and ${ORCHESTRATED}`,
-      [ids, awaited, ids],
-    );
+    const rows = await SETTLE_PLAIN_RUNS.run<{ id: string; ended: boolean; stored: StoredRun | null }>(this.em.fork(), [ids, awaited, ids]);
     const orchestrated = new Set<string>();
     for (const row of rows) {
       if (row.ended) this.endings.notify(row.id, row.stored ?? undefined);
