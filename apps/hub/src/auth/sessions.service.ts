@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { HubSignalsService } from '../cluster/hub-signals.service';
+import { PreparedStatement } from '../common/database/prepared-statement';
 import { AppError } from '../common/errors/app-error';
 import { newSecret, sha256Hex } from '../common/crypto/secrets';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
@@ -33,6 +34,13 @@ const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
  * it used and issues the next one of the same session (its "family"). A used token presented
  * again means two parties hold it, so the whole session is ended.
  */
+/** Checked on every authenticated request, so prepared once per connection. */
+const SESSION_USER = new PreparedStatement(
+  'session-user',
+  `select u.id, u.username, u.role from user_sessions s join users u on u.id = s.user_id
+    where s.id = ?::uuid and s.user_id = ?::uuid and s.revoked_at is null and s.expires_at > now() and not u.disabled`,
+);
+
 @Injectable()
 export class SessionsService implements OnApplicationBootstrap {
   private readonly logger = new Logger(SessionsService.name);
@@ -62,11 +70,7 @@ export class SessionsService implements OnApplicationBootstrap {
 
   /** The user of an open session, or null when it ended, expired, or its user was disabled. */
   async findSessionUser(sessionId: string, userId: string): Promise<AuthenticatedUser | null> {
-    const rows = await this.em.fork().execute<SessionUserRow[]>(
-      `select u.id, u.username, u.role from user_sessions s join users u on u.id = s.user_id
-       where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > now() and not u.disabled`,
-      [sessionId, userId],
-    );
+    const rows = await SESSION_USER.run<SessionUserRow>(this.em.fork(), [sessionId, userId]);
     const row = rows[0];
     return row ? { ...row, credential: { kind: 'session', id: sessionId } } : null;
   }

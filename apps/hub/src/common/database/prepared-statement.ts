@@ -5,7 +5,7 @@ interface PgClient {
 }
 
 /**
- * A statement of the execution hot path, prepared once per connection on PostgreSQL, so the server
+ * A statement run for every request or execution, prepared once per connection on PostgreSQL, so the server
  * stops parsing and planning it on every call (the settle statement spent 0.48 ms planning and
  * 0.18 ms executing). MikroORM sends every `execute` as text with its parameters inlined, which
  * the server plans anew each time; this sends the parameters apart, by name. Every parameter must
