@@ -53,17 +53,9 @@ export class DispatchAcks implements BeforeApplicationShutdown {
     return this.waiting.has(executionId) || this.writing.has(executionId);
   }
 
-  /**
-   * Writes every ack now. Called before a decision that depends on whether an agent has an
-   * execution (a cancel ends a `queued` one at once, as never delivered), and on shutdown.
-   */
-  async flush(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     this.write();
     await Promise.all(this.writes);
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.flush();
   }
 
   private write(): void {

@@ -143,8 +143,6 @@ export class ExecutionsService {
 
   /** Used for one execution and for every execution of a canceled run; `userId` null is the scheduler replacing a run. */
   async requestCancel(execution: Execution, userId: string | null): Promise<void> {
-    // Acked here a moment ago, still `queued`: the agent has it, so it must be stopped, not ended unsent.
-    if (this.acks.has(execution.id)) await this.acks.flush();
     const em = this.em.fork();
     const now = new Date();
     const endedNow = await em.nativeUpdate(

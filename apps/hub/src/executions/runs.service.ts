@@ -6,7 +6,6 @@ import { AppError } from '../common/errors/app-error';
 import type { Page } from '../common/validation/common-schemas';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { idLockedInOrder } from '../common/database/locked-in-order';
-import { DispatchAcks } from './dispatch-acks';
 import { Execution } from './execution.entity';
 import { ExecutionDispatcher, type PendingRow } from './execution-dispatcher';
 import { isFinalExecutionStatus, statusesLeadingTo } from './execution-state';
@@ -55,7 +54,6 @@ export class RunsService {
     private readonly progress: RunProgressService,
     private readonly box: SecretBox,
     private readonly endings: RunEndings,
-    private readonly acks: DispatchAcks,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
   ) {}
 
@@ -264,8 +262,6 @@ export class RunsService {
     }
     const undelivered = statusesLeadingTo('cancel_undelivered', 'canceled');
     const inUndelivered = undelivered.map(() => '?').join(', ');
-    // Acks still waiting to be written name executions agents have: those are stopped below, not ended unsent.
-    await this.acks.flush();
     await em.execute(
       `update executions set status = 'canceled', reason = ?, finished_at = now(), cancel_requested_at = now(), cancel_requested_by = ?
         where ${idLockedInOrder('executions', `run_id = ? and status in (${inUndelivered})`)}
