@@ -9,7 +9,7 @@ import { statusesLeadingTo } from './execution-state';
  * How long an acked dispatch waits before it is written: most commands report their start
  * sooner, and that report records the dispatch too, so the write is left out.
  */
-export const DISPATCH_ACK_WRITE_DELAY_MS = 20;
+const DISPATCH_ACK_WRITE_DELAY_MS = 20;
 const DISPATCH_ACKED_FROM = statusesLeadingTo('dispatch_acked', 'dispatched');
 const IN_DISPATCH_ACKED_FROM = DISPATCH_ACKED_FROM.map(() => '?').join(', ');
 
@@ -29,6 +29,7 @@ export class DispatchAcks implements BeforeApplicationShutdown {
   private readonly writing = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private readonly writes = new Set<Promise<void>>();
+  private overtaken: (agentId: string, executionIds: string[]) => void = () => undefined;
 
   constructor(private readonly em: EntityManager) {}
 
@@ -48,6 +49,14 @@ export class DispatchAcks implements BeforeApplicationShutdown {
     return ack.at;
   }
 
+  /**
+   * Acks whose write found the execution no longer waiting for delivery: started, ended, or
+   * canceled while the ack was on its way.
+   */
+  onOvertaken(listener: (agentId: string, executionIds: string[]) => void): void {
+    this.overtaken = listener;
+  }
+
   /** Acked, not yet written: still `queued` in the database, yet not to be sent again. */
   has(executionId: string): boolean {
     return this.waiting.has(executionId) || this.writing.has(executionId);
@@ -62,12 +71,12 @@ export class DispatchAcks implements BeforeApplicationShutdown {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.waiting.size === 0) return;
-    const acks = [...this.waiting].map(([id, { at }]) => ({ id, at }));
+    const acks = [...this.waiting].map(([id, { agentId, at }]) => ({ id, agentId, at }));
     this.waiting.clear();
     for (const { id } of acks) this.writing.add(id);
     const write = this.em
       .fork()
-      .execute(
+      .execute<{ id: string }[]>(
         // dispatched_at is the ack's time, not the write's: the reconciler compares it with a
         // reconnect's, to tell what a restarted agent lost.
         `with ack as (select * from jsonb_to_recordset(?::jsonb) as a(id uuid, at timestamptz)),
@@ -76,12 +85,13 @@ export class DispatchAcks implements BeforeApplicationShutdown {
            update executions e set status = 'dispatched', dispatched_at = ack.at
              from ack, locked l
             where e.id = ack.id and e.id = l.id and e.status in (${IN_DISPATCH_ACKED_FROM})
-            returning e.run_id)
-         ${runsToRunning('dispatched')}`,
+            returning e.id, e.run_id),
+         run as (${runsToRunning('dispatched')})
+         select id from dispatched`,
         [JSON.stringify(acks), ...DISPATCH_ACKED_FROM],
       )
       .then(
-        () => undefined,
+        (rows) => this.reportOvertaken(acks, new Set(rows.map((row) => row.id))),
         // Left `queued`: sent again by the next dispatch round, and acked again.
         (error: unknown) => this.logger.warn({ ...loggableError(error), executions: acks.length }, 'could not record acked dispatches'),
       )
@@ -90,5 +100,16 @@ export class DispatchAcks implements BeforeApplicationShutdown {
         this.writes.delete(write);
       });
     this.writes.add(write);
+  }
+
+  private reportOvertaken(acks: { id: string; agentId: string }[], dispatched: Set<string>): void {
+    const byAgent = new Map<string, string[]>();
+    for (const { id, agentId } of acks) {
+      if (dispatched.has(id)) continue;
+      const ids = byAgent.get(agentId);
+      if (ids) ids.push(id);
+      else byAgent.set(agentId, [id]);
+    }
+    for (const [agentId, ids] of byAgent) this.overtaken(agentId, ids);
   }
 }

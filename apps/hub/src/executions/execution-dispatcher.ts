@@ -5,6 +5,7 @@ import { ackSchema, type ExecutionAssign, type ExecutionCancel, HubToAgentEvent,
 import { AgentConnections } from '../agents/agent-connections';
 import { HubSignalsService } from '../cluster/hub-signals.service';
 import { batchLoader } from '../common/batching/batch-loader';
+import { idLockedInOrder } from '../common/database/locked-in-order';
 import { SecretBox } from '../common/crypto/secret-box';
 import { loggableError } from '../logging/loggable-error';
 import { Execution } from './execution.entity';
@@ -48,7 +49,9 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
     private readonly signals: HubSignalsService,
     private readonly box: SecretBox,
     private readonly acks: DispatchAcks,
-  ) {}
+  ) {
+    acks.onOvertaken((agentId, executionIds) => this.stopCanceled(agentId, executionIds));
+  }
 
   onApplicationBootstrap(): void {
     this.scheduler.addInterval('redispatch', setInterval(() => void this.redispatchAll(), REDISPATCH_INTERVAL_MS));
@@ -119,16 +122,16 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
     return agentIds.map((id) => owed.has(id));
   });
 
-  /**
-   * Asks for a dispatch round for one agent; rounds for the same agent never overlap, and kicks
-   * during a round coalesce into one more round. `resendUnstarted` also resends executions the
-   * agent acked but never reported started (after a reconnect it may not have them).
-   */
   /** An execution on this agent ended: a round only if the agent turned work away for lack of a slot. */
   slotFreed(agentId: string): void {
     if (this.waitingForSlot.delete(agentId)) this.kick(agentId);
   }
 
+  /**
+   * Asks for a dispatch round for one agent; rounds for the same agent never overlap, and kicks
+   * during a round coalesce into one more round. `resendUnstarted` also resends executions the
+   * agent acked but never reported started (after a reconnect it may not have them).
+   */
   kick(agentId: string, resendUnstarted = false, queued?: PendingRow[]): void {
     if (!this.connections.get(agentId)) return;
     if (this.active.has(agentId)) {
@@ -201,6 +204,31 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
   async requestCancel(agentId: string, executionId: string): Promise<void> {
     if (this.connections.get(agentId)) await this.sendCancel(agentId, executionId);
     else await this.signals.cancel([executionId]);
+  }
+
+  /**
+   * The agent acked, or reports running, executions that may have been canceled before their
+   * delivery was recorded: a cancel that overtook the assign or its ack's write ended them at
+   * once, as undelivered. The ones that are `canceled` are stopped on the host, and a record that
+   * said "before delivery" now says they were delivered. Not awaited by the report: a cancel lost
+   * here is sent again when the agent reconnects and lists what it runs.
+   */
+  stopCanceled(agentId: string, executionIds: string[]): void {
+    this.em
+      .fork()
+      .execute<{ id: string }[]>(
+        `update executions
+            set dispatched_at = coalesce(dispatched_at, now()),
+                reason = case when dispatched_at is null and started_at is null
+                              then 'canceled by ' || coalesce(cancel_requested_by::text, 'the scheduler') || ' as it was delivered; stopped on the host'
+                              else reason end
+          where ${idLockedInOrder('executions', `agent_id = ? and status = 'canceled' and id in (select value::uuid from jsonb_array_elements_text(?::jsonb))`)}
+            and status = 'canceled'
+          returning id`,
+        [agentId, JSON.stringify(executionIds)],
+      )
+      .then((rows) => Promise.all(rows.map((row) => this.sendCancel(agentId, row.id))))
+      .catch((error: Error) => this.logger.warn({ ...loggableError(error), agentId }, 'could not stop executions canceled on their way to the agent'));
   }
 
   private async sendCancel(agentId: string, executionId: string): Promise<boolean> {

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { type Ack, ACK_OK, type AgentInventory } from '@outpost/protocol';
 import { idLockedInOrder } from '../common/database/locked-in-order';
+import { ExecutionDispatcher } from './execution-dispatcher';
 import { statusesLeadingTo } from './execution-state';
 import { OutputEvents } from './output-events';
 import { RunProgressService } from './run-progress.service';
@@ -18,7 +19,8 @@ const IN_LOSABLE = LOSABLE.map(() => '?').join(', ');
  * went with the agent's previous process (a crash, a restart): it ends `lost` now rather than
  * after the lease. Its spooled output and any late result are still taken afterwards (a result
  * settles `lost` as `late_result`). Dispatches newer than the connection are left alone: the
- * inventory may have been taken before they arrived.
+ * inventory may have been taken before they arrived. One it runs that was canceled meanwhile is
+ * stopped.
  */
 @Injectable()
 export class ExecutionReconciler {
@@ -28,6 +30,7 @@ export class ExecutionReconciler {
     private readonly em: EntityManager,
     private readonly runs: RunProgressService,
     private readonly events: OutputEvents,
+    private readonly dispatcher: ExecutionDispatcher,
   ) {}
 
   async reconcile(agentId: string, inventory: AgentInventory, connectedAt: Date): Promise<Ack> {
@@ -48,6 +51,8 @@ export class ExecutionReconciler {
     }
     for (const row of lost) this.events.notify(row.id);
     for (const runId of new Set(lost.map((row) => row.run_id))) await this.runs.settle(runId);
+    // A cancel that never reached the agent, or overtook the dispatch it was for.
+    if (inventory.running.length > 0) this.dispatcher.stopCanceled(agentId, inventory.running);
     return ACK_OK;
   }
 }

@@ -173,7 +173,10 @@ export class ExecutionsService {
       this.outputEvents.notify(report.executionId);
       return ACK_OK;
     }
-    return (await this.owned(agentId, report.executionId)) ? ACK_OK : this.notYours(agentId, report.executionId, 'started');
+    const execution = await this.owned(agentId, report.executionId);
+    if (!execution) return this.notYours(agentId, report.executionId, 'started');
+    if (execution.status === 'canceled') this.dispatcher.stopCanceled(agentId, [execution.id]);
+    return ACK_OK;
   }
 
   private readonly startedLoader = batchLoader<{ agentId: string; report: ExecutionStarted; ackedAt: Date | null }, boolean>(async (reports) => {
