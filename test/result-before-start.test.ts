@@ -1,7 +1,7 @@
 import { AgentToHubEvent, HubToAgentEvent } from '@outpost/protocol';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectRawAgent, enrollIdentity, report } from './security/support/raw-agent';
+import { connectRawAgent, enrollIdentity, report, resultPayload } from './security/support/raw-agent';
 import { databaseKinds } from './support/databases';
 import { TestHub } from './support/test-hub';
 
@@ -36,18 +36,7 @@ describe.each(databaseKinds())('a result that overtakes its start report, on %s 
 
     const startedAt = new Date(Date.now() - 5).toISOString();
     const finishedAt = new Date().toISOString();
-    const result = {
-      executionId,
-      status: 'succeeded',
-      exitCode: 0,
-      signal: null,
-      reason: null,
-      startedAt,
-      finishedAt,
-      outputChunks: 0,
-      outputDroppedBytes: 0,
-      pid: 4321,
-    };
+    const result = resultPayload(executionId, { startedAt, finishedAt, outputDroppedBytes: 0, pid: 4321 });
     expect(await report(agent, AgentToHubEvent.ExecutionFinished, result)).toEqual({ ok: true });
     const settled = await hub.waitForExecution(executionId, ['succeeded']);
     expect(settled).toMatchObject({ status: 'succeeded', exitCode: 0, pid: 4321, startedAt, finishedAt });
@@ -69,17 +58,7 @@ describe.each(databaseKinds())('a result that overtakes its start report, on %s 
       quick.on(HubToAgentEvent.ExecutionAssign, (assign: { executionId: string }) => {
         setTimeout(() => {
           const startedAt = new Date().toISOString();
-          const ack = report(quick, AgentToHubEvent.ExecutionFinished, {
-            executionId: assign.executionId,
-            status: 'succeeded',
-            exitCode: 0,
-            signal: null,
-            reason: null,
-            startedAt,
-            finishedAt: startedAt,
-            outputChunks: 0,
-            pid: 77,
-          });
+          const ack = report(quick, AgentToHubEvent.ExecutionFinished, resultPayload(assign.executionId, { startedAt, finishedAt: startedAt, pid: 77 }));
           resolve({ executionId: assign.executionId, startedAt, ack });
         }, 15);
       });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { databaseKinds } from '../support/databases';
 import { waitFor } from '../support/wait';
 import { TestHub } from '../support/test-hub';
-import { connectRawAgent, enrollIdentity, report } from './support/raw-agent';
+import { connectRawAgent, enrollIdentity, report, resultPayload } from './support/raw-agent';
 
 const NOT_YOURS = { ok: false, error: { code: 'NOT_FOUND' } };
 
@@ -50,16 +50,7 @@ describe.each(databaseKinds())('an agent reporting on another agent’s executio
       await report(intruder, AgentToHubEvent.ExecutionStarted, { executionId, pid: 4242, startedAt: now }),
       await report(intruder, AgentToHubEvent.ExecutionOutput, { executionId, seq: 0, stream: 'stdout', offset: 0, data: Buffer.from('forged\n'), at: now }),
       await report(intruder, AgentToHubEvent.ExecutionOutput, { executionId, seq: 7, stream: 'stderr', offset: 0, data: Buffer.from('forged\n') }),
-      await report(intruder, AgentToHubEvent.ExecutionFinished, {
-        executionId,
-        status: 'failed',
-        exitCode: 66,
-        signal: null,
-        reason: 'forged',
-        startedAt: now,
-        finishedAt: now,
-        outputChunks: 8,
-      }),
+      await report(intruder, AgentToHubEvent.ExecutionFinished, resultPayload(executionId, { status: 'failed', exitCode: 66, reason: 'forged', startedAt: now, finishedAt: now, outputChunks: 8 })),
     ];
     // An inventory names only what the intruder holds: it can end nothing of the owner's.
     acks.push(await report(intruder, AgentToHubEvent.Inventory, { running: [executionId], results: [] }));
@@ -107,16 +98,7 @@ describe.each(databaseKinds())('an agent reporting on another agent’s executio
       await report(owner, AgentToHubEvent.ExecutionOutput, { executionId, seq: 0, stream: 'stdout', offset: 0, data: Buffer.from('owner\n') }),
     ).toEqual({ ok: true });
     expect(
-      await report(owner, AgentToHubEvent.ExecutionFinished, {
-        executionId,
-        status: 'succeeded',
-        exitCode: 0,
-        signal: null,
-        reason: null,
-        startedAt,
-        finishedAt,
-        outputChunks: 1,
-      }),
+      await report(owner, AgentToHubEvent.ExecutionFinished, resultPayload(executionId, { startedAt, finishedAt, outputChunks: 1 })),
     ).toEqual({ ok: true });
     const settled = await hub.waitForExecution(executionId, ['succeeded']);
     expect(settled).toMatchObject({ agentId: ownerId, exitCode: 0, startedAt, finishedAt, reason: 'exit code 0' });

@@ -54,3 +54,9 @@ export async function connectRawAgent(hub: TestHub, identity: AgentIdentity): Pr
 export function report(socket: Socket, event: (typeof AgentToHubEvent)[keyof typeof AgentToHubEvent], payload: unknown): Promise<any> {
   return socket.timeout(10_000).emitWithAck(event, payload);
 }
+
+/** An `execution.finished` payload: a command that exited 0 just now, no output; `fields` change any of it. */
+export function resultPayload(executionId: string, fields: Record<string, unknown> = {}) {
+  const now = new Date().toISOString();
+  return { executionId, status: 'succeeded', exitCode: 0, signal: null, reason: null, startedAt: now, finishedAt: now, outputChunks: 0, ...fields };
+}
