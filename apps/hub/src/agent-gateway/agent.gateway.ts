@@ -39,7 +39,7 @@ import { ExecutionDispatcher } from '../executions/execution-dispatcher';
 import { ExecutionReconciler } from '../executions/execution-reconciler.service';
 import { ExecutionsService } from '../executions/executions.service';
 import { HealthSamplesService } from '../health-samples/health-samples.service';
-import { AgentEventLimiter } from './agent-event-limiter';
+import { AgentEventBudget } from './agent-event-budget';
 import { loggableError } from '../logging/loggable-error';
 
 /**
@@ -82,7 +82,6 @@ export class AgentGateway
 {
   private readonly logger = new Logger(AgentGateway.name);
   private stopping = false;
-  private readonly limiter: AgentEventLimiter;
 
   constructor(
     private readonly agents: AgentsService,
@@ -93,9 +92,7 @@ export class AgentGateway
     private readonly dispatcher: ExecutionDispatcher,
     private readonly health: HealthSamplesService,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
-  ) {
-    this.limiter = new AgentEventLimiter(config.agentEventsPerSecond);
-  }
+  ) {}
 
   afterInit(namespace: Namespace): void {
     namespace.use((socket, next) => {
@@ -197,7 +194,6 @@ export class AgentGateway
     const data = socket.data as AgentSocketData | undefined;
     if (!data?.agentId) return;
     this.connections.unregister(data.agentId, socket);
-    void this.limiter.forget(socket.id);
     if (this.stopping) return;
     await this.agents.markDisconnected(data.agentId, socket.id).catch((error: Error) => this.logger.warn(error.message));
     this.logger.log({ agentId: data.agentId, events: data.counters }, 'agent disconnected');
@@ -210,28 +206,25 @@ export class AgentGateway
    */
   private limitEvents(socket: Socket): void {
     const data = socket.data as AgentSocketData;
+    const budget = new AgentEventBudget(this.config.agentEventsPerSecond);
     socket.use(([event], next) => {
       data.counters.received += 1;
       // Every event spends from the budget, known or not: a flood of junk names costs the sender too.
-      this.limiter.admit(socket.id).then(
-        (admission) => {
-          if (admission === 'accept') {
-            if (typeof event === 'string' && KNOWN_EVENTS.has(event)) next();
-            else data.counters.unknown += 1;
-            return;
-          }
-          data.counters.dropped += 1;
-          if (admission === 'disconnect') {
-            // Events already on their way after the cut are decided the same way: cut and log once.
-            if (!socket.connected) return;
-            this.logger.warn({ agentId: data.agentId, limitPerSecond: this.limiter.eventsPerSecond }, 'agent disconnected: persistently over the event rate limit');
-            socket.disconnect(true);
-            return;
-          }
-          this.logDrop(data);
-        },
-        (error: Error) => this.logger.error({ agentId: data.agentId, err: error }, 'agent event rate limiter failed'),
-      );
+      const admission = budget.admit();
+      if (admission === 'accept') {
+        if (typeof event === 'string' && KNOWN_EVENTS.has(event)) next();
+        else data.counters.unknown += 1;
+        return;
+      }
+      data.counters.dropped += 1;
+      if (admission === 'disconnect') {
+        // Events already on their way after the cut are decided the same way: cut and log once.
+        if (!socket.connected) return;
+        this.logger.warn({ agentId: data.agentId, limitPerSecond: budget.eventsPerSecond }, 'agent disconnected: persistently over the event rate limit');
+        socket.disconnect(true);
+        return;
+      }
+      this.logDrop(data);
     });
   }
 
@@ -240,7 +233,7 @@ export class AgentGateway
     const now = Date.now();
     if (now - data.dropLoggedAt < DROP_LOG_INTERVAL_MS) return;
     this.logger.warn(
-      { agentId: data.agentId, dropped: data.dropsUnlogged, limitPerSecond: this.limiter.eventsPerSecond },
+      { agentId: data.agentId, dropped: data.dropsUnlogged, limitPerSecond: this.config.agentEventsPerSecond },
       'agent events over the rate limit dropped',
     );
     data.dropsUnlogged = 0;
