@@ -29,11 +29,6 @@ interface SessionUserRow {
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
-/**
- * Login sessions and their rotating refresh tokens. A refresh token is good once: using it marks
- * it used and issues the next one of the same session (its "family"). A used token presented
- * again means two parties hold it, so the whole session is ended.
- */
 /** Checked on every authenticated request, so prepared once per connection. */
 const SESSION_USER = new PreparedStatement(
   'session-user',
@@ -41,6 +36,11 @@ const SESSION_USER = new PreparedStatement(
     where s.id = ?::uuid and s.user_id = ?::uuid and s.revoked_at is null and s.expires_at > now() and not u.disabled`,
 );
 
+/**
+ * Login sessions and their rotating refresh tokens. A refresh token is good once: using it marks
+ * it used and issues the next one of the same session (its "family"). A used token presented
+ * again means two parties hold it, so the whole session is ended.
+ */
 @Injectable()
 export class SessionsService implements OnApplicationBootstrap {
   private readonly logger = new Logger(SessionsService.name);
