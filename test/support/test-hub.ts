@@ -195,6 +195,20 @@ export class TestHub {
     );
   }
 
+  /**
+   * Waits until a run is in one of `statuses`; returns it. A run ends in its own statement after
+   * its last execution's, so a read between the two still sees it going.
+   */
+  async waitForRun(id: string, statuses: string[], timeoutMs = 30_000): Promise<any> {
+    return waitFor(
+      async () => {
+        const response = await this.api('GET', `/api/v1/runs/${id}`);
+        return statuses.includes(response.body.status) ? response.body : null;
+      },
+      { timeoutMs, what: `run ${id} to be ${statuses.join(' or ')}` },
+    );
+  }
+
   async waitForAgentStatus(agentId: string, status: 'online' | 'offline', timeoutMs = 20_000): Promise<any> {
     return waitFor(
       async () => {
