@@ -16,14 +16,17 @@ export function crashRecoveryDatabases(): DatabaseKind[] {
   return process.env.DATABASE_URL ? ['postgres'] : ['embedded'];
 }
 
-/** A fresh database on the PostgreSQL server of DATABASE_URL, dropped by the returned function. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/**
+ * A fresh database on the PostgreSQL server of DATABASE_URL, dropped by the returned function: a
+ * copy of `template` when given (nothing may be connected to it meanwhile), else empty.
+ */
+export async function createPostgresDatabase(template?: string | null): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = process.env.DATABASE_URL;
   if (!base) throw new Error('DATABASE_URL is not set');
   const name = `outpost_test_${randomBytes(6).toString('hex')}`;
   const admin = new Client({ connectionString: base });
   await admin.connect();
-  await admin.query(`create database ${name}`);
+  await admin.query(template ? `create database ${name} template ${template}` : `create database ${name}`);
   await admin.end();
   const url = new URL(base);
   url.pathname = `/${name}`;

@@ -3,6 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent as Dispatcher } from 'undici';
+import { inject } from 'vitest';
 import { Child } from './child-process';
 import { createPostgresDatabase, type DatabaseKind } from './databases';
 import { HUB_MAIN } from './paths';
@@ -32,6 +33,11 @@ export interface HubOptions {
   database: DatabaseKind;
   /** Copy of a migrated embedded data folder, to skip the ~15 s first creation. */
   embeddedTemplate?: string;
+  /**
+   * A migrated PostgreSQL database the hub's own is copied from, to skip running every migration
+   * on each start; by default the one the global setup made, null for an empty database.
+   */
+  postgresTemplate?: string | null;
   env?: Record<string, string>;
   /** PEM files: the hub serves HTTPS and WSS with them, and this test client trusts that certificate. */
   tls?: { certFile: string; keyFile: string };
@@ -83,7 +89,7 @@ export class TestHub {
       env.HUB_JWT_SECRET = readFileSync(path.join(options.replicaOf.dataDir, 'jwt-secret'), 'utf8').trim();
       env.HUB_DATA_KEY = readFileSync(path.join(options.replicaOf.dataDir, 'data-key'), 'utf8').trim();
     } else if (options.database === 'postgres') {
-      const db = await createPostgresDatabase();
+      const db = await createPostgresDatabase(options.postgresTemplate === undefined ? inject('postgresTemplate') : options.postgresTemplate);
       env.DATABASE_URL = db.url;
       drop = db.drop;
     } else {
