@@ -4,7 +4,7 @@ import { enrollAgent, type EnrolledAgent, startAgent } from './support/test-agen
 import { TestHub } from './support/test-hub';
 import { waitFor } from './support/wait';
 
-const RETENTION_DAYS = 0.0001; // 8.64 s
+const RETENTION_DAYS = 0.00005; // 4.32 s, pruned every ~1 s
 const RETENTION_MS = RETENTION_DAYS * 86_400_000;
 
 describe('run retention (HUB_RUN_RETENTION_DAYS)', () => {

@@ -209,8 +209,8 @@ describe('audit retention', () => {
   let hub: TestHub;
 
   beforeAll(async () => {
-    // 0.0001 days ≈ 8.6 s, pruned every ~2 s.
-    hub = await TestHub.start({ database: 'embedded', embeddedTemplate: inject('embeddedTemplate'), env: { HUB_AUDIT_RETENTION_DAYS: '0.0001' } });
+    // 0.00005 days ≈ 4.3 s, pruned every ~1 s.
+    hub = await TestHub.start({ database: 'embedded', embeddedTemplate: inject('embeddedTemplate'), env: { HUB_AUDIT_RETENTION_DAYS: '0.00005' } });
   });
 
   afterAll(async () => {
