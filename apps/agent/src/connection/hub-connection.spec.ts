@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -29,6 +30,8 @@ const AGENT_ID = '00000000-0000-4000-8000-0000000000a1';
 const CREDENTIAL = 'cred-0123456789-abcdefghijklmnop';
 const RUN_ID = '00000000-0000-4000-8000-000000000001';
 
+const HEARTBEAT_MS = 200;
+
 interface Received {
   event: string;
   payload: Record<string, unknown>;
@@ -46,7 +49,7 @@ interface FakeHubOptions {
   refuse?: { code: string; message: string };
   /** Announced in the welcome; PROTOCOL_VERSION by default. */
   protocolVersion?: string;
-  /** Says `transportHeartbeat` in the welcome, as a 1.3 hub does. */
+  /** Says `transportHeartbeat` in the welcome and pings at its heartbeat interval, as a 1.3 hub does. */
   transportHeartbeat?: boolean;
   /** Runs for each accepted connection, after the welcome. */
   onConnection?: (socket: Socket) => void;
@@ -60,6 +63,8 @@ class FakeHub {
   readonly handshakes: Array<{ at: number; auth: Record<string, unknown> }> = [];
   readonly received: Received[] = [];
   readonly welcomeAcks: unknown[] = [];
+  /** The agent's WebSocket frames, one list per TCP read. */
+  readonly reads: string[][] = [];
   private readonly sockets = new Set<Socket>();
 
   private constructor(
@@ -69,9 +74,11 @@ class FakeHub {
 
   static async start(options: FakeHubOptions = {}): Promise<FakeHub> {
     const http = createServer();
-    const io = new Server(http, { transports: ['websocket'] });
+    const io = new Server(http, { transports: ['websocket'], ...(options.transportHeartbeat ? { pingInterval: HEARTBEAT_MS } : {}) });
     await new Promise<void>((resolve) => http.listen(options.port ?? 0, '127.0.0.1', resolve));
     const hub = new FakeHub(io, (http.address() as AddressInfo).port);
+    // Before ws's own listener, which unmasks each read in place.
+    http.on('upgrade', (_request, socket: Duplex) => socket.prependListener('data', (chunk: Buffer) => hub.reads.push(framesOf(chunk))));
     const namespace = io.of(options.namespace ?? AGENT_NAMESPACE);
     namespace.use((socket, next) => {
       hub.handshakes.push({ at: Date.now(), auth: socket.handshake.auth });
@@ -90,12 +97,13 @@ class FakeHub {
         .emitWithAck(HubToAgentEvent.Welcome, {
           agentId: AGENT_ID,
           protocolVersion: options.protocolVersion ?? PROTOCOL_VERSION,
-          heartbeatIntervalSeconds: 0.2,
+          heartbeatIntervalSeconds: HEARTBEAT_MS / 1000,
           maxOutputChunkBytes: MAX_OUTPUT_CHUNK_BYTES,
           ...(options.healthIntervalSeconds !== undefined ? { healthIntervalSeconds: options.healthIntervalSeconds } : {}),
           ...(options.transportHeartbeat ? { transportHeartbeat: true } : {}),
         })
-        .then((ack: unknown) => hub.welcomeAcks.push(ack));
+        // A welcome the agent never answers (it was cut at once) is not an error of the test.
+        .then((ack: unknown) => hub.welcomeAcks.push(ack), () => undefined);
       options.onConnection?.(socket);
     });
     return hub;
@@ -135,6 +143,31 @@ class FakeHub {
   close(): Promise<void> {
     return new Promise((resolve) => this.io.close(() => resolve()));
   }
+}
+
+/** The client's WebSocket frames in one TCP read, unmasked, as text; a frame the read cuts ends the list. */
+function framesOf(chunk: Buffer): string[] {
+  const frames: string[] = [];
+  let at = 0;
+  while (at + 2 <= chunk.length) {
+    const masked = (chunk[at + 1]! & 0x80) !== 0;
+    let length = chunk[at + 1]! & 0x7f;
+    let header = 2;
+    if (length === 126) {
+      length = chunk.readUInt16BE(at + 2);
+      header = 4;
+    } else if (length === 127) {
+      length = Number(chunk.readBigUInt64BE(at + 2));
+      header = 10;
+    }
+    const start = at + header + (masked ? 4 : 0);
+    if (start + length > chunk.length) break;
+    const payload = Buffer.from(chunk.subarray(start, start + length));
+    if (masked) for (let i = 0; i < payload.length; i++) payload[i]! ^= chunk[at + header + (i % 4)]!;
+    frames.push(payload.toString('latin1'));
+    at = start + length;
+  }
+  return frames;
 }
 
 function commandAssign(command: string, fields: Partial<ExecutionAssign> = {}): ExecutionAssign {
@@ -412,6 +445,17 @@ describe.skipIf(process.platform === 'win32')('HubConnection against a fake hub'
     // The welcome's heartbeat interval is 0.2 s: three samples take at least as long as two beats would.
     await waitFor('three health samples', () => hub.events(AgentToHubEvent.Health).length >= 3);
     expect(hub.events(AgentToHubEvent.Heartbeat)).toEqual([]);
+  });
+
+  it('writes each later health sample and the pong to the hub\'s next ping in one TCP segment (1.3)', async () => {
+    // Samples a little slower than the pings, as at the defaults, so each waits for one ping.
+    const hub = await startHub({ transportHeartbeat: true, healthIntervalSeconds: (1.5 * HEARTBEAT_MS) / 1000 });
+    startAgent(hub.url);
+    await waitFor('five health samples', () => hub.events(AgentToHubEvent.Health).length >= 5);
+    const isSample = (frame: string): boolean => frame.includes(`"${AgentToHubEvent.Health}"`);
+    const withPong = hub.reads.filter((frames) => frames.some((frame, i) => isSample(frame) && frames[i + 1] === '3'));
+    // The first sample of a connection goes at once, alone.
+    expect(withPong.length).toBeGreaterThanOrEqual(4);
   });
 
   it('answers a ping at once', async () => {

@@ -33,6 +33,7 @@ import { errorMessage } from '../errors';
 import type { HostFacts } from '../health/host-facts';
 import type { Logger } from '../logging/logger';
 import { backoffDelay, type BackoffPolicy } from './backoff';
+import { HealthWithPong } from './health-with-pong';
 import { describeConnectionError } from './hub-http';
 import type { Outbox, OutboxMessage } from './outbox';
 
@@ -127,6 +128,7 @@ export class HubConnection {
   private readonly auth: AgentHandshake;
   private readonly timing: HubConnectionTiming;
   private readonly logger: Logger;
+  private readonly health: HealthWithPong;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private refusedRetryTimer: NodeJS.Timeout | undefined;
   /** Refusals in a row; reset by a welcome. */
@@ -159,6 +161,9 @@ export class HubConnection {
       reconnectionDelayMax: this.timing.reconnectionDelayMaxMs,
       randomizationFactor: 0.5,
     });
+    this.health = new HealthWithPong(this.socket.io, (sample) => {
+      if (this.socket.connected) this.socket.volatile.emit(AgentToHubEvent.Health, sample);
+    });
     this.listen();
   }
 
@@ -183,10 +188,11 @@ export class HubConnection {
   /**
    * Sends a health sample without asking an ack, and drops it when not connected: a fleet's
    * agents must not replay an outage's worth of samples when the hub comes back, and at fleet
-   * scale each ack is a frame for the hub to write.
+   * scale each ack is a frame for the hub to write. It goes with the next pong when the hub pings
+   * often enough (HealthWithPong).
    */
   sendHealth(sample: HealthSample): void {
-    if (this.socket.connected) this.socket.volatile.emit(AgentToHubEvent.Health, sample);
+    this.health.send(sample);
   }
 
   start(): void {
@@ -212,6 +218,7 @@ export class HubConnection {
 
     socket.on('disconnect', (reason) => {
       clearInterval(this.heartbeatTimer);
+      this.health.disconnected();
       options.outbox.detach();
       options.session.disconnected();
       if (this.closed) return;
@@ -240,6 +247,7 @@ export class HubConnection {
     this.handle(HubToAgentEvent.Welcome, welcomeSchema, (welcome) => {
       // Only a welcome proves the hub took us: one that accepts and at once disconnects keeps backing off.
       this.refusals = 0;
+      this.health.welcome(welcome);
       options.session.welcome(welcome);
       // A 1.3 hub takes the transport's pongs as heartbeats; an older one needs ours.
       if (welcome.transportHeartbeat) clearInterval(this.heartbeatTimer);
