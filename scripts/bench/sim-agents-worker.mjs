@@ -82,6 +82,20 @@ for (const identity of identities) {
     },
   });
   let timers = [];
+  // As the real agent's HealthWithPong: after the first, each sample waits for the hub's next
+  // ping and is written just before its pong, the socket corked across both (one TCP segment).
+  let waitingSample;
+  socket.io.on('open', () => {
+    const engine = socket.io.engine;
+    engine.on('packet', (packet) => {
+      if (packet.type !== 'ping' || waitingSample === undefined) return;
+      const raw = engine.transport?.ws?._socket;
+      raw?.cork();
+      if (socket.connected) socket.volatile.emit('agent.health', waitingSample);
+      waitingSample = undefined;
+      setImmediate(() => raw?.uncork());
+    });
+  });
   // Like the real agent: an execution id already held or run is acked again and not run twice.
   const seen = new Set();
   socket.on('execution.assign', (assign, ack) => {
@@ -93,11 +107,22 @@ for (const identity of identities) {
   });
   socket.on('agent.welcome', (welcome) => {
     timers.forEach(clearInterval);
+    waitingSample = undefined;
+    const healthIntervalSeconds = welcome.healthIntervalSeconds ?? 15;
+    const withPongs = welcome.transportHeartbeat && welcome.heartbeatIntervalSeconds <= healthIntervalSeconds;
+    const sendSample = () => {
+      if (withPongs && waitingSample === undefined) waitingSample = sample();
+      else {
+        waitingSample = undefined;
+        socket.volatile.emit('agent.health', sample());
+      }
+    };
     // As the real agent: no heartbeats to a hub that takes the transport's pongs for them (1.3),
-    // and samples without an ack.
+    // and samples without an ack, the first at once.
+    socket.volatile.emit('agent.health', sample());
     timers = [
       ...(welcome.transportHeartbeat ? [] : [setInterval(() => socket.emit('agent.heartbeat', { sentAt: new Date().toISOString(), running: 0 }), welcome.heartbeatIntervalSeconds * 1000)]),
-      setInterval(() => socket.volatile.emit('agent.health', sample()), (welcome.healthIntervalSeconds ?? 15) * 1000),
+      setInterval(sendSample, healthIntervalSeconds * 1000),
     ];
     connected += 1;
     connectsTotal += 1;
