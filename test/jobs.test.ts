@@ -3,9 +3,6 @@ import type { Child } from './support/child-process';
 import { databaseKinds } from './support/databases';
 import { enrollAgent, type EnrolledAgent, startAgent } from './support/test-agent';
 import { TestHub } from './support/test-hub';
-import { waitFor } from './support/wait';
-
-const FINAL_RUN = ['succeeded', 'failed', 'canceled'];
 
 describe.each(databaseKinds())('saved jobs and targets on %s database', (database) => {
   let hub: TestHub;
@@ -38,15 +35,6 @@ describe.each(databaseKinds())('saved jobs and targets on %s database', (databas
     await Promise.all(processes.map((p) => p.stop()));
     await hub?.destroy();
   });
-
-  const waitForRun = (id: string, timeoutMs = 30_000) =>
-    waitFor(
-      async () => {
-        const run = (await hub.api('GET', `/api/v1/runs/${id}`)).body;
-        return FINAL_RUN.includes(run.status) ? run : null;
-      },
-      { timeoutMs, what: `run ${id} to end` },
-    );
 
   const fieldsOf = (response: { body: any }) => response.body.error.details.fields.map((f: any) => f.field).sort();
 
@@ -94,7 +82,7 @@ describe.each(databaseKinds())('saved jobs and targets on %s database', (databas
     const ran = await hub.api('POST', `/api/v1/jobs/${id}/run`);
     expect(ran.status, ran.text).toBe(201);
     // It succeeds only if the agent got the secret value back, and the plain one with it.
-    const run = await waitForRun(ran.body.id);
+    const run = await hub.waitForRun(ran.body.id);
     expect(run.status).toBe('succeeded');
 
     const patched = await hub.api('PATCH', `/api/v1/jobs/${id}`, { argv: ['echo', 'patched'], enabled: false, retries: null });
@@ -168,7 +156,7 @@ describe.each(databaseKinds())('saved jobs and targets on %s database', (databas
     const agents = ran.body.executions.map((e: any) => e.agentId).sort();
     expect(agents).toEqual([webProd.agentId, webAway.agentId].sort());
 
-    const run = await waitForRun(ran.body.id);
+    const run = await hub.waitForRun(ran.body.id);
     const byAgent = Object.fromEntries(run.executions.map((e: any) => [e.agentId, e]));
     // The override ran, not the job's own `exit 7`.
     expect(byAgent[webProd.agentId].status).toBe('succeeded');
@@ -223,21 +211,21 @@ describe.each(databaseKinds())('saved jobs and targets on %s database', (databas
       target: { agentIds: [webProd.agentId, webStaging.agentId] },
     });
     expect(both.status, both.text).toBe(201);
-    const original = await waitForRun(both.body.id);
+    const original = await hub.waitForRun(both.body.id);
     expect(original.status).toBe('failed');
 
     const onlyFailed = await hub.api('POST', `/api/v1/runs/${original.id}/rerun`, { only: 'failed' });
     expect(onlyFailed.status, onlyFailed.text).toBe(201);
     expect(onlyFailed.body).toMatchObject({ trigger: 'rerun', rerunOf: original.id, requestedBy: adminId, target: { agentIds: [webStaging.agentId] } });
     expect(onlyFailed.body.executions.map((e: any) => e.agentId)).toEqual([webStaging.agentId]);
-    expect((await waitForRun(onlyFailed.body.id)).status).toBe('failed');
+    expect((await hub.waitForRun(onlyFailed.body.id)).status).toBe('failed');
 
     const everything = await hub.api('POST', `/api/v1/runs/${original.id}/rerun`);
     expect(everything.status, everything.text).toBe(201);
     expect(everything.body.executions.map((e: any) => e.agentId).sort()).toEqual([webProd.agentId, webStaging.agentId].sort());
 
     const succeeded = await hub.api('POST', '/api/v1/runs', { command: 'true', target: { agentIds: [webProd.agentId] } });
-    await waitForRun(succeeded.body.id);
+    await hub.waitForRun(succeeded.body.id);
     const nothingFailed = await hub.api('POST', `/api/v1/runs/${succeeded.body.id}/rerun`, { only: 'failed' });
     expect(nothingFailed.status).toBe(400);
     expect(nothingFailed.body.error.code).toBe('NO_TARGETS');

@@ -9,7 +9,6 @@ import { TestHub } from './support/test-hub';
 import { waitFor } from './support/wait';
 
 const FLEET_SIZE = 20;
-const FINAL_RUN = ['succeeded', 'failed', 'canceled'];
 
 /** The most executions that overlapped in time; an end and a start at the same instant do not overlap. */
 function peakOverlap(executions: { startedAt: string; finishedAt: string }[]): number {
@@ -26,16 +25,6 @@ function peakOverlap(executions: { startedAt: string; finishedAt: string }[]): n
     peak = Math.max(peak, running);
   }
   return peak;
-}
-
-async function waitForRun(hub: TestHub, id: string, timeoutMs = 60_000): Promise<any> {
-  return waitFor(
-    async () => {
-      const run = (await hub.api('GET', `/api/v1/runs/${id}`)).body;
-      return FINAL_RUN.includes(run.status) ? run : null;
-    },
-    { timeoutMs, what: `run ${id} to end` },
-  );
 }
 
 describe.each(databaseKinds())('run orchestration on %s database', (database) => {
@@ -72,7 +61,7 @@ describe.each(databaseKinds())('run orchestration on %s database', (database) =>
   it('runs on twenty agents chosen by label', async () => {
     const created = await start({ command: 'true', target: { labels: 'fleet=twenty' } });
     expect(new Set(created.executions.map((e: any) => e.agentId)).size).toBe(FLEET_SIZE);
-    const run = await waitForRun(hub, created.id);
+    const run = await hub.waitForRun(created.id, 60_000);
     expect(run.status).toBe('succeeded');
     expect(run.executions.map((e: any) => e.status)).toEqual(Array(FLEET_SIZE).fill('succeeded'));
   });
@@ -81,7 +70,7 @@ describe.each(databaseKinds())('run orchestration on %s database', (database) =>
     const created = await start({ command: 'sleep 0.3', target: { labels: 'fleet=twenty' }, concurrency: 2 });
     // The cap holds from the first instant: the rest wait pending, not queued.
     expect(created.executions.filter((e: any) => e.status === 'pending').length).toBeGreaterThanOrEqual(FLEET_SIZE - 2);
-    const run = await waitForRun(hub, created.id);
+    const run = await hub.waitForRun(created.id, 60_000);
     expect(run.status).toBe('succeeded');
     expect(run.executions).toHaveLength(FLEET_SIZE);
     expect(run.executions.every((e: any) => e.status === 'succeeded' && e.attempt === 1)).toBe(true);
@@ -90,7 +79,7 @@ describe.each(databaseKinds())('run orchestration on %s database', (database) =>
 
   it('cancels what was not dispatched once maxFailures targets failed', async () => {
     const created = await start({ command: 'exit 3', target: { labels: 'fleet=twenty' }, concurrency: 1, maxFailures: 1 });
-    const run = await waitForRun(hub, created.id);
+    const run = await hub.waitForRun(created.id, 60_000);
     expect(run.status).toBe('failed');
     const failed = run.executions.filter((e: any) => e.status === 'failed');
     const canceled = run.executions.filter((e: any) => e.status === 'canceled');
@@ -111,7 +100,7 @@ describe.each(databaseKinds())('run orchestration on %s database', (database) =>
       target: { agentIds: [fleet[0]!.agentId] },
       retries: { max: 2, backoffSeconds: 1 },
     });
-    const run = await waitForRun(hub, created.id);
+    const run = await hub.waitForRun(created.id, 60_000);
     expect(run.status).toBe('succeeded');
     const attempts = [...run.executions].sort((a: any, b: any) => a.attempt - b.attempt);
     expect(attempts.map((e: any) => [e.attempt, e.agentId, e.status])).toEqual([
@@ -128,7 +117,7 @@ describe.each(databaseKinds())('run orchestration on %s database', (database) =>
 
   it('stops retrying after retries.max, and then the run fails', async () => {
     const created = await start({ command: 'exit 1', target: { agentIds: [fleet[1]!.agentId] }, retries: { max: 1, backoffSeconds: 0 } });
-    const run = await waitForRun(hub, created.id);
+    const run = await hub.waitForRun(created.id, 60_000);
     expect(run.status).toBe('failed');
     expect(run.executions.map((e: any) => [e.attempt, e.status])).toEqual([
       [1, 'failed'],
@@ -174,8 +163,8 @@ describe.each(crashRecoveryDatabases())('retrying lost executions on %s database
     await hub.waitForExecution(carefulRun.executions[0].id, ['running']);
     await Promise.all([eagerProcess.stop('SIGKILL'), carefulProcess.stop('SIGKILL')]);
 
-    const eagerEnd = await waitForRun(hub, eagerRun.id, (LEASE_S + 20) * 1000);
-    const carefulEnd = await waitForRun(hub, carefulRun.id, (LEASE_S + 20) * 1000);
+    const eagerEnd = await hub.waitForRun(eagerRun.id, (LEASE_S + 20) * 1000);
+    const carefulEnd = await hub.waitForRun(carefulRun.id, (LEASE_S + 20) * 1000);
     expect(eagerEnd.executions.map((e: any) => [e.attempt, e.status])).toEqual([
       [1, 'lost'],
       [2, 'expired'],
