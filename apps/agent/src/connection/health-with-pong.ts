@@ -65,8 +65,11 @@ export class HealthWithPong {
     this.waiting = undefined;
     const socket = transport.ws?._socket;
     socket?.cork();
-    this.emit(sample);
-    // After engine.io's next-tick flush of the pong.
-    setImmediate(() => socket?.uncork());
+    try {
+      this.emit(sample);
+    } finally {
+      // After engine.io's next-tick flush of the pong; never left corked, or every write would stall.
+      setImmediate(() => socket?.uncork());
+    }
   }
 }
