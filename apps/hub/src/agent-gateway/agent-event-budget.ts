@@ -25,7 +25,7 @@ export class AgentEventBudget {
   private abuseWindowEndsAt = Number.NEGATIVE_INFINITY;
   private excess = 0;
 
-  constructor(readonly eventsPerSecond: number) {}
+  constructor(private readonly eventsPerSecond: number) {}
 
   admit(now = performance.now()): Admission {
     if (now >= this.windowEndsAt) {

@@ -220,7 +220,7 @@ export class AgentGateway
       if (admission === 'disconnect') {
         // Events already on their way after the cut are decided the same way: cut and log once.
         if (!socket.connected) return;
-        this.logger.warn({ agentId: data.agentId, limitPerSecond: budget.eventsPerSecond }, 'agent disconnected: persistently over the event rate limit');
+        this.logger.warn({ agentId: data.agentId, limitPerSecond: this.config.agentEventsPerSecond }, 'agent disconnected: persistently over the event rate limit');
         socket.disconnect(true);
         return;
       }
