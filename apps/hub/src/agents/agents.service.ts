@@ -6,7 +6,7 @@ import { AppError } from '../common/errors/app-error';
 import { hashesEqual, newSecret, sha256Hex } from '../common/crypto/secrets';
 import type { Page } from '../common/validation/common-schemas';
 import { EnrollmentTokensService } from '../enrollment/enrollment-tokens.service';
-import { batchLoader } from '../common/batching/batch-loader';
+import { batchLoader, CONNECT_GATHER } from '../common/batching/batch-loader';
 import { executeBound } from '../common/database/bound-query';
 import { idLockedInOrder, lockedInOrder } from '../common/database/locked-in-order';
 import { Agent, type AgentHealthSummary, type AgentStatus } from './agent.entity';
@@ -192,7 +192,7 @@ export class AgentsService {
     );
     const byId = new Map(rows.map((row) => [row.id, { credentialHash: row.credential_hash, pendingCredentialHash: row.pending_credential_hash }]));
     return ids.map((id) => byId.get(id) ?? null);
-  });
+  }, CONNECT_GATHER);
 
   /** One guarded update for a burst of connects; the facts of the handshake win over older ones. */
   private readonly connectLoader = batchLoader<ConnectRecord, boolean>(async (records) => {
@@ -212,7 +212,7 @@ export class AgentsService {
     );
     const updated = new Set(rows.map((row) => `${row.id} ${row.connection_id}`));
     return records.map((record) => updated.has(`${record.id} ${record.connectionId}`));
-  });
+  }, CONNECT_GATHER);
 
   /** Only the connection that set `online` may set `offline`: a late disconnect of an old socket changes nothing. */
   async markDisconnected(agentId: string, connectionId: string): Promise<void> {
@@ -260,9 +260,25 @@ export class AgentsService {
     return result.affectedRows;
   }
 
+  /** Every agent sends its facts on each connect: a fleet reconnecting has them compared in batches. */
   async recordFacts(agentId: string, facts: AgentFacts): Promise<void> {
-    await this.em.fork().nativeUpdate(Agent, { id: agentId, revokedAt: null }, { facts, hostname: facts.hostname, os: facts.os, arch: facts.arch });
+    await this.factsLoader.load({ id: agentId, facts });
   }
+
+  private readonly factsLoader = batchLoader<{ id: string; facts: AgentFacts }, void>(async (records) => {
+    await executeBound(
+      this.em.fork(),
+      // Facts rarely change: a reconnect that brings the same ones locks and writes nothing.
+      `with c as (select * from jsonb_to_recordset(?::jsonb) as c(id uuid, facts jsonb)),
+       ${lockedInOrder('agents', 'c', 't.id = s.id and t.facts is distinct from s.facts')}
+       update agents a set facts = c.facts, hostname = c.facts->>'hostname', os = c.facts->>'os', arch = c.facts->>'arch'
+         from c, locked l
+        where a.id = c.id and a.id = l.id and a.revoked_at is null`,
+      // An agent twice in one batch (a quick reconnect) keeps the facts it sent last.
+      [JSON.stringify([...new Map(records.map((record) => [record.id, record])).values()])],
+    );
+    return records.map(() => undefined);
+  }, CONNECT_GATHER);
 
   async list(query: AgentListQuery): Promise<Page<AgentView>> {
     const em = this.em.fork();

@@ -4,7 +4,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { ackSchema, type ExecutionAssign, type ExecutionCancel, HubToAgentEvent, parsePayload } from '@outpost/protocol';
 import { AgentConnections } from '../agents/agent-connections';
 import { HubSignalsService } from '../cluster/hub-signals.service';
-import { batchLoader } from '../common/batching/batch-loader';
+import { batchLoader, CONNECT_GATHER } from '../common/batching/batch-loader';
 import { idLockedInOrder } from '../common/database/locked-in-order';
 import { SecretBox } from '../common/crypto/secret-box';
 import { loggableError } from '../logging/loggable-error';
@@ -120,7 +120,7 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
     );
     const owed = new Set(rows.map((row) => row.agent_id));
     return agentIds.map((id) => owed.has(id));
-  });
+  }, CONNECT_GATHER);
 
   /** An execution on this agent ended: a round only if the agent turned work away for lack of a slot. */
   slotFreed(agentId: string): void {

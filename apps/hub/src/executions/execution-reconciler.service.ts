@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { type Ack, ACK_OK, type AgentInventory } from '@outpost/protocol';
-import { idLockedInOrder } from '../common/database/locked-in-order';
+import { batchLoader, CONNECT_GATHER } from '../common/batching/batch-loader';
+import { executeBound } from '../common/database/bound-query';
+import { lockedInOrder } from '../common/database/locked-in-order';
 import { ExecutionDispatcher } from './execution-dispatcher';
 import { statusesLeadingTo } from './execution-state';
 import { OutputEvents } from './output-events';
@@ -12,6 +14,20 @@ export const NOT_ON_AGENT_REASON = 'agent_lost: the reconnected agent neither ru
 
 const LOSABLE = statusesLeadingTo('agent_lost', 'lost');
 const IN_LOSABLE = LOSABLE.map(() => '?').join(', ');
+
+interface ReconnectedAgent {
+  agentId: string;
+  /** Dispatches older than the connection are what its inventory can vouch for. */
+  connectedAt: Date;
+  /** The executions the agent runs or holds a result for. */
+  held: string[];
+}
+
+interface LostExecution {
+  id: string;
+  run_id: string;
+  agent_id: string;
+}
 
 /**
  * Squares the hub's view with an agent's inventory after it (re)connects. An execution the hub
@@ -34,18 +50,7 @@ export class ExecutionReconciler {
   ) {}
 
   async reconcile(agentId: string, inventory: AgentInventory, connectedAt: Date): Promise<Ack> {
-    const held = [...inventory.running, ...inventory.results];
-    const lost = await this.em.fork().execute<{ id: string; run_id: string }[]>(
-      `update executions set status = 'lost', finished_at = now(), reason = ?
-        where ${idLockedInOrder(
-          'executions',
-          `agent_id = ? and status in (${IN_LOSABLE}) and coalesce(dispatched_at, started_at) < ?
-           and id not in (select value::uuid from jsonb_array_elements_text(?::jsonb))`,
-        )}
-          and status in (${IN_LOSABLE})
-        returning id, run_id`,
-      [NOT_ON_AGENT_REASON, agentId, ...LOSABLE, connectedAt, JSON.stringify(held), ...LOSABLE],
-    );
+    const lost = await this.lostLoader.load({ agentId, connectedAt, held: [...inventory.running, ...inventory.results] });
     if (lost.length > 0) {
       this.logger.warn({ agentId, executions: lost.map((row) => row.id) }, 'executions lost: the reconnected agent no longer has them');
     }
@@ -55,4 +60,24 @@ export class ExecutionReconciler {
     if (inventory.running.length > 0) this.dispatcher.stopCanceled(agentId, inventory.running);
     return ACK_OK;
   }
+
+  /** Every agent sends its inventory on each connect: a fleet reconnecting is reconciled in batches. */
+  private readonly lostLoader = batchLoader<ReconnectedAgent, LostExecution[]>(async (agents) => {
+    const rows = await executeBound<LostExecution>(
+      this.em.fork(),
+      `with c as (select * from jsonb_to_recordset(?::jsonb) as c("agentId" uuid, "connectedAt" timestamptz, held jsonb)),
+       gone as (
+         select e.id from executions e join c on e.agent_id = c."agentId"
+          where e.status in (${IN_LOSABLE}) and coalesce(e.dispatched_at, e.started_at) < c."connectedAt"
+            and e.id not in (select value::uuid from jsonb_array_elements_text(c.held))),
+       ${lockedInOrder('executions', 'gone', 't.id = s.id')}
+       update executions e set status = 'lost', finished_at = now(), reason = ?
+         from locked l
+        where e.id = l.id and e.status in (${IN_LOSABLE})
+        returning e.id, e.run_id, e.agent_id`,
+      [JSON.stringify(agents), ...LOSABLE, NOT_ON_AGENT_REASON, ...LOSABLE],
+    );
+    // PostgreSQL answers with uuids in lower case, whatever case the agent wrote its id in.
+    return agents.map((agent) => rows.filter((row) => row.agent_id === agent.agentId.toLowerCase()));
+  }, CONNECT_GATHER);
 }
