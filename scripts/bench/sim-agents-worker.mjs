@@ -1,6 +1,7 @@
 // One process of simulated agents for the fleet and run benchmarks: real socket.io connections
 // with real credentials, heartbeating and sending small health samples at the intervals the hub's
-// welcome sets, as the real agent does. An `execution.assign` is acked and answered at once with
+// welcome sets, as the real agent does; on every welcome, as it does too, the host's facts and
+// an inventory of what it runs. An `execution.assign` is acked and answered at once with
 // `execution.finished` (exit 0, no output), acked by the hub, without spawning anything: what
 // the real agent sends of a command as quick as `true`. Reports counts
 // to the parent over IPC.
@@ -65,6 +66,22 @@ const sample = () => ({
   uptimeSeconds: 1000,
 });
 
+/** The facts the real agent sends on each connect (agentFactsSchema), before its first sample. */
+const factsOf = (identity) => ({
+  hostname: identity.name,
+  os: 'linux',
+  platform: 'linux',
+  distro: 'Debian GNU/Linux',
+  release: '12',
+  kernel: '6.1.0-bench',
+  arch: 'x64',
+  cpuModel: 'Simulated CPU',
+  cpuCores: 2,
+  memTotalBytes: 8e9,
+  ipAddresses: ['192.0.2.10'],
+  agentVersion: 'bench',
+});
+
 for (const identity of identities) {
   const socket = io(`${hubUrl}/agent/v1`, {
     forceNew: true,
@@ -98,12 +115,14 @@ for (const identity of identities) {
   });
   // Like the real agent: an execution id already held or run is acked again and not run twice.
   const seen = new Set();
+  const running = new Set();
   socket.on('execution.assign', (assign, ack) => {
     if (typeof ack === 'function') ack({ ok: true });
     if (seen.has(assign?.executionId)) return;
     seen.add(assign.executionId);
     assigned += 1;
-    void execute(socket, assign);
+    running.add(assign.executionId);
+    void execute(socket, assign).finally(() => running.delete(assign.executionId));
   });
   socket.on('agent.welcome', (welcome) => {
     timers.forEach(clearInterval);
@@ -117,9 +136,13 @@ for (const identity of identities) {
         socket.volatile.emit('agent.health', sample());
       }
     };
-    // As the real agent: no heartbeats to a hub that takes the transport's pongs for them (1.3),
-    // and samples without an ack, the first at once.
-    socket.volatile.emit('agent.health', sample());
+    // As the real agent: its inventory, then its facts (acked) and the first sample right after
+    // them; no heartbeats to a hub that takes the transport's pongs for them (1.3), and samples
+    // without an ack.
+    // Sent once per connection: the next connection sends its own.
+    const sendOnce = (event, payload) => socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload).catch(() => undefined);
+    void sendOnce('agent.inventory', { running: [...running], results: [] });
+    void sendOnce('agent.facts', factsOf(identity)).then(() => socket.volatile.emit('agent.health', sample()));
     timers = [
       ...(welcome.transportHeartbeat ? [] : [setInterval(() => socket.emit('agent.heartbeat', { sentAt: new Date().toISOString(), running: 0 }), welcome.heartbeatIntervalSeconds * 1000)]),
       setInterval(sendSample, healthIntervalSeconds * 1000),
