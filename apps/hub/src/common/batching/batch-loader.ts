@@ -4,8 +4,8 @@ const MAX_BATCH = 500;
 
 /**
  * What the statements an agent's connect makes wait for company while a fleet reconnects: an
- * agent waits a few milliseconds more, and the hub and PostgreSQL parse, plan and lock for ~20
- * agents at a time instead of ~5.
+ * agent waits a few milliseconds more, and the hub and PostgreSQL parse, plan and lock for
+ * 100-200 agents at a time instead of 15-40 (10,000 agents reconnecting after a hub restart).
  */
 export const CONNECT_GATHER = { gatherMsWhenBusy: 20 } as const satisfies BatchLoaderOptions;
 
