@@ -6,12 +6,12 @@ import { TestHub } from './support/test-hub';
 import { waitFor } from './support/wait';
 
 /**
- * A fleet reconnecting after a hub restart sends thousands of inventories at once, and the hub
- * reconciles them in batches (ExecutionReconciler). Agents in one batch must each be judged by
- * their own inventory: one that still runs its execution keeps it, the one beside it that lost
- * its process has its execution ended `lost` at once.
+ * Every agent sends its facts and its inventory on each connect, and a fleet reconnecting after a
+ * hub restart sends thousands of each at once: the hub takes them in batches. Agents in one batch
+ * must each be judged by their own inventory, and facts that changed since the last connect
+ * must be stored (the batch skips facts that did not).
  */
-describe.each(databaseKinds())('inventories of agents reconnecting together, on %s database', (database) => {
+describe.each(databaseKinds())('reports of agents reconnecting together, on %s database', (database) => {
   let hub: TestHub;
 
   beforeAll(async () => {
@@ -20,6 +20,24 @@ describe.each(databaseKinds())('inventories of agents reconnecting together, on 
 
   afterAll(async () => {
     await hub?.destroy();
+  });
+
+  it('stores the facts an agent sends on each connect when they changed', async () => {
+    const identity = await enrollIdentity(hub, 'facts-change');
+    const facts = (agentVersion: string) => ({
+      hostname: 'facts-change', os: 'linux', platform: 'linux', distro: 'Debian GNU/Linux', release: '12',
+      kernel: '6.1.0', arch: 'x64', cpuModel: 'test cpu', cpuCores: 2, memTotalBytes: 8e9, ipAddresses: ['192.0.2.7'], agentVersion,
+    });
+    const storedFacts = async () => (await hub.api('GET', `/api/v1/agents/${identity.agentId}`)).body.facts;
+    for (const version of ['1.0.0', '1.0.0', '1.1.0']) {
+      const socket = await connectRawAgent(hub, identity);
+      try {
+        expect(await report(socket, AgentToHubEvent.Facts, facts(version))).toEqual({ ok: true });
+        expect(await storedFacts()).toEqual(facts(version));
+      } finally {
+        socket.disconnect();
+      }
+    }
   });
 
   it('ends lost only the executions that their own agent no longer holds', async () => {
