@@ -136,10 +136,9 @@ for (const identity of identities) {
         socket.volatile.emit('agent.health', sample());
       }
     };
-    // As the real agent: its inventory, then its facts (acked) and the first sample right after
-    // them; no heartbeats to a hub that takes the transport's pongs for them (1.3), and samples
-    // without an ack.
-    // Sent once per connection: the next connection sends its own.
+    // As the real agent: its inventory, then its facts and the first sample right after them,
+    // each sent once per connection (the next connection sends its own); no heartbeats to a hub
+    // that takes the transport's pongs for them (1.3), and samples without an ack.
     const sendOnce = (event, payload) => socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload).catch(() => undefined);
     void sendOnce('agent.inventory', { running: [...running], results: [] });
     void sendOnce('agent.facts', factsOf(identity)).then(() => socket.volatile.emit('agent.health', sample()));
