@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { MAX_INVENTORY_IDS, MAX_OUTPUT_CHUNK_BYTES } from '@outpost/protocol';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'socket.io';
+import { of } from 'rxjs';
+import type { Server, Socket } from 'socket.io';
 import { io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubSocketAdapter, MAX_AGENT_FRAME_BYTES } from './socket-adapter';
@@ -102,6 +103,29 @@ describe('HubSocketAdapter', () => {
     await adapter.close(namespace);
     // 1006: the connection ended without a close frame; a graceful close would say 1000 or 1005.
     expect(await closed).toMatchObject({ context: { code: 1006 } });
+  });
+
+  it('builds no per-socket message plumbing for a gateway without message handlers, and still binds those that exist', async () => {
+    const adapter = new HubSocketAdapter(undefined, 15);
+    server = adapter.createIOServer(0) as Server;
+    const { port } = server.httpServer.address() as AddressInfo;
+    const sockets: Socket[] = [];
+    server.of('/agent/v1').on('connection', (socket) => sockets.push(socket));
+    const client = connect(`http://127.0.0.1:${port}/agent/v1`, { transports: ['websocket'], reconnection: false });
+    await new Promise((resolve) => client.once('connect', () => resolve(undefined)));
+    const [socket] = sockets;
+    const disconnectObservables = (adapter as unknown as { disconnectMap: WeakMap<object, unknown> }).disconnectMap;
+
+    const listenedTo = socket!.eventNames();
+    adapter.bindMessageHandlers(socket!, [], (data) => of(data));
+    expect(disconnectObservables.has(socket!)).toBe(false);
+    expect(socket!.eventNames()).toEqual(listenedTo);
+
+    const answered = new Promise((resolve) => client.emit('ping-me', 'hello', resolve));
+    adapter.bindMessageHandlers(socket!, [{ message: 'ping-me', methodName: 'pingMe', callback: (data: unknown) => `pong ${data}` }], (data) => of(data));
+    expect(disconnectObservables.has(socket!)).toBe(true);
+    expect(await answered).toBe('pong hello');
+    client.close();
   });
 
   it('takes the largest legitimate agent frames: a full inventory and a full output chunk', () => {
