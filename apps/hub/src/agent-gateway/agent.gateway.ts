@@ -195,7 +195,9 @@ export class AgentGateway
     // socket and cuts it, or has already revoked the row and the update below fails.
     this.connections.register(agentId, socket);
     const budget = new AgentEventBudget(this.config.agentEventsPerSecond);
-    socket.onAny((event: unknown, ...args: unknown[]) => this.receive(socket, budget, event, args));
+    // Agent events stop in this middleware: it never calls next(), so nothing from the wire reaches
+    // the socket's emitter, `error` and `disconnect` included.
+    socket.use(([event, ...args]) => this.receive(socket, budget, event, args));
     // The transport's pong, every heartbeat interval (HubSocketAdapter), is the heartbeat.
     socket.conn.on('heartbeat', () => this.presence.heartbeat(agentId, socket.id));
     let marked: boolean;
@@ -244,11 +246,11 @@ export class AgentGateway
   }
 
   /**
-   * Every incoming event passes here, through one listener per socket: events over the rate
-   * limit and unknown names are dropped unanswered, persistent excess disconnects the agent, and
-   * the rest are validated and handed to their service. (A listener per event name and a
-   * middleware, with the handshake kept, cost ~1.9 KB of heap per agent: at 10,000 agents, most
-   * of what the hub held beyond socket.io's own.)
+   * Every incoming event ends here, in one middleware per socket: events over the rate limit and
+   * unknown names are dropped unanswered, persistent excess disconnects the agent, and the rest
+   * are validated and handed to their service. (A listener per event name besides the middleware,
+   * with the handshake kept, cost ~1.9 KB of heap per agent: at 10,000 agents, most of what the
+   * hub held beyond socket.io's own.)
    */
   private receive(socket: Socket, budget: AgentEventBudget, event: unknown, args: unknown[]): void {
     if (!socket.connected) return;
