@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { MAX_INVENTORY_IDS, MAX_OUTPUT_CHUNK_BYTES } from '@outpost/protocol';
 import type { AddressInfo } from 'node:net';
-import { of } from 'rxjs';
+import { from, of } from 'rxjs';
 import type { Server, Socket } from 'socket.io';
 import { io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -122,7 +122,8 @@ describe('HubSocketAdapter', () => {
     expect(socket!.eventNames()).toEqual(listenedTo);
 
     const answered = new Promise((resolve) => client.emit('ping-me', 'hello', resolve));
-    adapter.bindMessageHandlers(socket!, [{ message: 'ping-me', methodName: 'pingMe', callback: (data: unknown) => `pong ${data}` }], (data) => of(data));
+    const handler = { message: 'ping-me', methodName: 'pingMe', isAckHandledManually: false, callback: async (data: unknown) => `pong ${data}` };
+    adapter.bindMessageHandlers(socket!, [handler], (result: Promise<unknown>) => from(result));
     expect(disconnectObservables.has(socket!)).toBe(true);
     expect(await answered).toBe('pong hello');
     client.close();
