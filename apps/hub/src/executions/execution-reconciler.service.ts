@@ -77,7 +77,13 @@ export class ExecutionReconciler {
         returning e.id, e.run_id, e.agent_id`,
       [JSON.stringify(agents), ...LOSABLE, NOT_ON_AGENT_REASON, ...LOSABLE],
     );
+    const byAgent = new Map<string, LostExecution[]>();
+    for (const row of rows) {
+      const ofAgent = byAgent.get(row.agent_id);
+      if (ofAgent) ofAgent.push(row);
+      else byAgent.set(row.agent_id, [row]);
+    }
     // PostgreSQL answers with uuids in lower case, whatever case the agent wrote its id in.
-    return agents.map((agent) => rows.filter((row) => row.agent_id === agent.agentId.toLowerCase()));
+    return agents.map((agent) => byAgent.get(agent.agentId.toLowerCase()) ?? []);
   }, CONNECT_GATHER);
 }
