@@ -1,13 +1,15 @@
+import { isDeepStrictEqual } from 'node:util';
 import { AgentToHubEvent } from '@outpost/protocol';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectRawAgent, enrollIdentity, report } from './security/support/raw-agent';
+import { connectRawAgent, enrollIdentity, report, welcomeOf } from './security/support/raw-agent';
 import { databaseKinds } from './support/databases';
 import { TestHub } from './support/test-hub';
 import { waitFor } from './support/wait';
 
 /**
- * Every agent sends its facts and its inventory on each connect, and a fleet reconnecting after a
- * hub restart sends thousands of each at once: the hub takes them in batches. Agents in one batch
+ * Every agent sends its facts and its inventory on each connect (as events up to protocol 1.4, in
+ * the handshake from 1.5), and a fleet reconnecting after a hub restart sends thousands of each at
+ * once: the hub takes them in batches. Agents in one batch
  * must each be judged by their own inventory, and facts that changed since the last connect
  * must be stored (the batch skips facts that did not).
  */
@@ -37,6 +39,44 @@ describe.each(databaseKinds())('reports of agents reconnecting together, on %s d
       } finally {
         socket.disconnect();
       }
+    }
+  });
+
+  it('takes the facts and the inventory that a 1.5 handshake carries, as it takes the events', async () => {
+    const identity = await enrollIdentity(hub, 'handshake-reports');
+    const first = await connectRawAgent(hub, identity);
+    const run = await hub.api('POST', '/api/v1/runs', { command: 'sleep 60', target: { agentIds: [identity.agentId] } });
+    expect(run.status, run.text).toBe(201);
+    const executionId = run.body.executions[0].id as string;
+    await hub.waitForExecution(executionId, ['dispatched']);
+    first.disconnect();
+
+    const facts = {
+      hostname: 'handshake-reports', os: 'linux', platform: 'linux', distro: 'Debian GNU/Linux', release: '12',
+      kernel: '6.1.0', arch: 'x64', cpuModel: 'test cpu', cpuCores: 4, memTotalBytes: 8e9, ipAddresses: ['192.0.2.8'], agentVersion: '1.5.0-test',
+    };
+    const again = await connectRawAgent(hub, identity, { reports: { facts, inventory: { running: [], results: [] } } });
+    try {
+      expect(welcomeOf(again)).toMatchObject({ handshakeReports: true });
+      // No event was sent: only the handshake's inventory can end it, and this soon.
+      expect(await hub.waitForExecution(executionId, ['lost'])).toMatchObject({ reason: expect.stringMatching(/^agent_lost: the reconnected agent/) });
+      await waitFor(async () => isDeepStrictEqual((await hub.api('GET', `/api/v1/agents/${identity.agentId}`)).body.facts, facts), {
+        what: 'the facts from the handshake stored',
+      });
+    } finally {
+      again.disconnect();
+    }
+  });
+
+  it('keeps an agent whose handshake reports are invalid, and says so in its log', async () => {
+    const identity = await enrollIdentity(hub, 'bad-reports');
+    const socket = await connectRawAgent(hub, identity, { reports: { facts: { hostname: 42 }, inventory: { running: ['not-an-id'] } } });
+    try {
+      expect(socket.connected).toBe(true);
+      await waitFor(() => hub.child.output.includes('invalid reports in the handshake'), { what: 'the warning' });
+      expect((await hub.api('GET', `/api/v1/agents/${identity.agentId}`)).body).toMatchObject({ status: 'online', facts: null });
+    } finally {
+      socket.disconnect();
     }
   });
 

@@ -29,6 +29,12 @@ export const agentHandshakeSchema = z.object({
       arch: z.string().max(32),
     })
     .optional(),
+  /**
+   * 1.5: the facts and the inventory that older agents send as events after the welcome
+   * (handshakeReportsSchema). Validated on their own, so a bad report costs that report, not the
+   * connection.
+   */
+  reports: z.unknown().optional(),
 });
 export type AgentHandshake = z.infer<typeof agentHandshakeSchema>;
 
@@ -52,6 +58,12 @@ export const welcomeSchema = z.object({
    * out and gets heartbeats as before.
    */
   transportHeartbeat: z.boolean().optional(),
+  /**
+   * 1.5: the hub took the facts and inventory the handshake carried (`reports`), so the agent
+   * does not send them as events: after a hub restart, two messages and two acks fewer per agent.
+   * An older hub leaves it out and gets the events as before.
+   */
+  handshakeReports: z.boolean().optional(),
 });
 export type Welcome = z.infer<typeof welcomeSchema>;
 
@@ -195,7 +207,7 @@ export function outputDroppedMarker(droppedBytes: number): string {
 export const MAX_INVENTORY_IDS = 10_000;
 
 /**
- * 1.2, after each welcome: what this agent process runs, and the executions whose final result
+ * 1.2, after each welcome (1.5: in the handshake's `reports`): what this agent process runs, and the executions whose final result
  * waits in its spool. The hub ends `lost` anything it dispatched to the agent before this
  * connection that is in neither list: a restarted agent no longer has it.
  */
@@ -204,6 +216,13 @@ export const agentInventorySchema = z.object({
   results: z.array(id).max(MAX_INVENTORY_IDS),
 });
 export type AgentInventory = z.infer<typeof agentInventorySchema>;
+
+/** 1.5: the handshake's `reports`, each part optional: an agent that could not read its facts sends them later as an event. */
+export const handshakeReportsSchema = z.object({
+  facts: agentFactsSchema.optional(),
+  inventory: agentInventorySchema.optional(),
+});
+export type HandshakeReports = z.infer<typeof handshakeReportsSchema>;
 
 export const pingSchema = z.object({ sentAt: isoTime });
 export type Ping = z.infer<typeof pingSchema>;

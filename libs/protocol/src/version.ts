@@ -3,7 +3,7 @@
  * served beside the old one; minors only add optional fields or events, announced as
  * capabilities in the handshake.
  */
-export const PROTOCOL_VERSION = '1.4.0';
+export const PROTOCOL_VERSION = '1.5.0';
 export const PROTOCOL_MAJOR = 1;
 export const AGENT_NAMESPACE = `/agent/v${PROTOCOL_MAJOR}`;
 

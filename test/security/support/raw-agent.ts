@@ -1,4 +1,4 @@
-import { AGENT_NAMESPACE, AgentToHubEvent, HubToAgentEvent, PROTOCOL_VERSION } from '@outpost/protocol';
+import { AGENT_NAMESPACE, AgentToHubEvent, HubToAgentEvent, PROTOCOL_VERSION, type Welcome } from '@outpost/protocol';
 import { io, type Socket } from 'socket.io-client';
 import type { TestHub } from '../../support/test-hub';
 
@@ -31,20 +31,30 @@ export function handshakeAuth(identity: AgentIdentity) {
   };
 }
 
+const welcomes = new WeakMap<Socket, Welcome>();
+
+/** The welcome the hub sent a raw agent's connection. */
+export function welcomeOf(socket: Socket): Welcome | undefined {
+  return welcomes.get(socket);
+}
+
 /**
  * A raw socket.io client speaking the agent protocol with a real identity: it authenticates like
  * the agent and sends whatever a test makes it send. Dispatches to it are acked and never run.
  */
-export async function connectRawAgent(hub: TestHub, identity: AgentIdentity): Promise<Socket> {
+export async function connectRawAgent(hub: TestHub, identity: AgentIdentity, extraAuth: Record<string, unknown> = {}): Promise<Socket> {
   const socket = io(`${hub.url}${AGENT_NAMESPACE}`, {
     forceNew: true,
     transports: ['websocket'],
     reconnection: false,
-    auth: handshakeAuth(identity),
+    auth: { ...handshakeAuth(identity), ...extraAuth },
   });
   socket.on(HubToAgentEvent.ExecutionAssign, (_assign: unknown, ack?: (a: unknown) => void) => ack?.({ ok: true }));
   await new Promise<void>((resolve, reject) => {
-    socket.once(HubToAgentEvent.Welcome, () => resolve());
+    socket.once(HubToAgentEvent.Welcome, (welcome: Welcome) => {
+      welcomes.set(socket, welcome);
+      resolve();
+    });
     socket.once('connect_error', reject);
   });
   return socket;

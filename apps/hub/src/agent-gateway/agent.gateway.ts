@@ -19,6 +19,7 @@ import {
   executionFinishedSchema,
   executionOutputSchema,
   executionStartedSchema,
+  handshakeReportsSchema,
   heartbeatSchema,
   HubToAgentEvent,
   MAX_OUTPUT_CHUNK_BYTES,
@@ -221,10 +222,31 @@ export class AgentGateway
       healthIntervalSeconds: this.config.agentHealthIntervalSeconds,
       outputCapBytes: this.config.outputCapBytes,
       transportHeartbeat: true,
+      handshakeReports: true,
     };
     socket.emit(HubToAgentEvent.Welcome, welcome);
     this.logger.log({ agentId, agentVersion: handshake.agentVersion }, 'agent connected');
     this.dispatcher.agentConnected(agentId);
+    if (handshake.reports !== undefined) this.takeHandshakeReports(agentId, handshake.reports, connectedAt);
+  }
+
+  /**
+   * A 1.5 agent's facts and inventory, taken from its handshake as the events would be: each
+   * validated on its own, and a failure logged, never fatal. The agent does not resend them (it
+   * cannot tell), as it does not resend a refused event: the inventory's work falls to the lease,
+   * the facts wait for the next connection.
+   */
+  private takeHandshakeReports(agentId: string, reports: unknown, connectedAt: Date): void {
+    const parsed = parsePayload(handshakeReportsSchema, reports);
+    if (!parsed.ok) {
+      this.logger.warn({ agentId, problem: parsed.message }, 'invalid reports in the handshake');
+      return;
+    }
+    const { facts, inventory } = parsed.value;
+    const failed = (report: string) => (error: Error) =>
+      this.logger.error({ agentId, report, ...loggableError(error) }, 'a report from the handshake could not be stored');
+    if (facts) this.agents.recordFacts(agentId, facts).catch(failed('facts'));
+    if (inventory) this.reconciler.reconcile(agentId, inventory, connectedAt).catch(failed('inventory'));
   }
 
   /**
