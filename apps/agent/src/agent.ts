@@ -86,14 +86,15 @@ export class Agent {
       httpAgent: options.httpAgent,
       protocolVersion: options.protocolVersion,
       session: {
-        welcome: (welcome) => {
+        welcome: (welcome, taken) => {
           this.runner.setLimits({
             maxChunkBytes: welcome.maxOutputChunkBytes,
             outputCapBytes: welcome.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES,
           });
-          this.health.start(welcome.healthIntervalSeconds);
+          this.health.start(welcome.healthIntervalSeconds, { factsTaken: taken.facts });
         },
         inventory: () => ({ running: this.runner.runningIds(), results: this.outbox.heldResults() }),
+        facts: () => collectAgentFacts(options.agentVersion),
         disconnected: () => this.health.stop(),
         assign: (assign) => this.runner.assign(assign),
         cancel: (cancel) => this.runner.cancel(cancel.executionId),

@@ -17,6 +17,7 @@ import {
   type ExecutionFinished,
   type ExecutionOutput,
   agentFactsSchema,
+  handshakeReportsSchema,
   healthSampleSchema,
 } from '@outpost/protocol';
 import { Server, type Socket } from 'socket.io';
@@ -51,6 +52,8 @@ interface FakeHubOptions {
   protocolVersion?: string;
   /** Says `transportHeartbeat` in the welcome and pings at its heartbeat interval, as a 1.3 hub does. */
   transportHeartbeat?: boolean;
+  /** Says `handshakeReports` in the welcome: it took the handshake's facts and inventory, as a 1.5 hub does. */
+  handshakeReports?: boolean;
   /** Runs for each accepted connection, after the welcome. */
   onConnection?: (socket: Socket) => void;
 }
@@ -101,6 +104,7 @@ class FakeHub {
           maxOutputChunkBytes: MAX_OUTPUT_CHUNK_BYTES,
           ...(options.healthIntervalSeconds !== undefined ? { healthIntervalSeconds: options.healthIntervalSeconds } : {}),
           ...(options.transportHeartbeat ? { transportHeartbeat: true } : {}),
+          ...(options.handshakeReports ? { handshakeReports: true } : {}),
         })
         // A welcome the agent never answers (it was cut at once) is not an error of the test.
         .then((ack: unknown) => hub.welcomeAcks.push(ack), () => undefined);
@@ -275,6 +279,7 @@ describe.skipIf(process.platform === 'win32')('HubConnection against a fake hub'
       agentVersion: '9.9.9-test',
       capabilities: ['health', 'ping', 'credential-rotation', 'inventory', 'output-cap'],
       facts: { hostname: 'test-host', os: 'linux', arch: 'x64' },
+      reports: { facts: expect.objectContaining({ agentVersion: '9.9.9-test' }), inventory: { running: [], results: [] } },
     });
     await waitFor('the welcome ack', () => hub.welcomeAcks.length === 1);
     expect(hub.welcomeAcks[0]).toEqual(ACK_OK);
@@ -430,6 +435,43 @@ describe.skipIf(process.platform === 'win32')('HubConnection against a fake hub'
     await hub.send(HubToAgentEvent.ExecutionAssign, fresh);
     await waitFor('the fresh result', () => hub.finished(fresh.executionId) !== undefined);
     expect(hub.of(ran.executionId, AgentToHubEvent.ExecutionStarted)).toEqual([]);
+  });
+
+  it('gives a 1.5 hub its facts and the inventory of that moment in each handshake, and sends neither as an event', async () => {
+    const hub = await startHub({ handshakeReports: true, healthIntervalSeconds: 0.2 });
+    startAgent(hub.url);
+    await waitFor('two health samples', () => hub.events(AgentToHubEvent.Health).length >= 2);
+    const first = handshakeReportsSchema.parse(hub.handshakes[0]!.auth.reports);
+    expect(first.facts).toMatchObject({ agentVersion: '9.9.9-test', os: 'linux' });
+    expect(first.inventory).toEqual({ running: [], results: [] });
+
+    const assign = commandAssign('sleep 5');
+    expect(await hub.send(HubToAgentEvent.ExecutionAssign, assign)).toEqual(ACK_OK);
+    await waitFor('the start', () => hub.of(assign.executionId, AgentToHubEvent.ExecutionStarted).length === 1);
+    hub.dropConnections();
+    await waitFor('the second handshake', () => hub.handshakes.length === 2);
+    expect(handshakeReportsSchema.parse(hub.handshakes[1]!.auth.reports).inventory).toEqual({ running: [assign.executionId], results: [] });
+    await waitFor('the second welcome ack', () => hub.welcomeAcks.length === 2);
+    const samples = hub.events(AgentToHubEvent.Health).length;
+    await waitFor('a sample on the new connection', () => hub.events(AgentToHubEvent.Health).length > samples);
+
+    expect(hub.events(AgentToHubEvent.Facts)).toEqual([]);
+    expect(hub.events(AgentToHubEvent.Inventory)).toEqual([]);
+    expect(logLines.filter((line) => line.includes('"msg":"inventory sent"') && line.includes('"via":"handshake"'))).toHaveLength(2);
+  });
+
+  it('sends its facts and inventory as events, as well as in the handshake, to a hub that does not take them from there', async () => {
+    const hub = await startHub({ healthIntervalSeconds: 0.2 });
+    startAgent(hub.url);
+    await waitFor('the inventory and the facts', () => hub.events(AgentToHubEvent.Inventory).length === 1 && hub.events(AgentToHubEvent.Facts).length === 1);
+    expect(hub.handshakes[0]!.auth.reports).toBeDefined();
+  });
+
+  it('carries no reports in the handshake when it announces protocol 1.4', async () => {
+    const hub = await startHub({ handshakeReports: true });
+    startAgent(hub.url, 5_000, '1.4.0');
+    await waitFor('the inventory and the facts', () => hub.events(AgentToHubEvent.Inventory).length === 1 && hub.events(AgentToHubEvent.Facts).length === 1);
+    expect(hub.handshakes[0]!.auth.reports).toBeUndefined();
   });
 
   it('sends no inventory to a hub older than protocol 1.2', async () => {

@@ -21,6 +21,7 @@ import {
   type AgentInventory,
   type AgentHandshake,
   type ExecutionAssign,
+  type HandshakeReports,
   type ExecutionCancel,
   type HealthSample,
   type Heartbeat,
@@ -37,16 +38,23 @@ import { HealthWithPong } from './health-with-pong';
 import { describeConnectionError } from './hub-http';
 import type { Outbox, OutboxMessage } from './outbox';
 
+/** What the hub took from the handshake (1.5), so that the agent does not send it again. */
+export interface TakenFromHandshake {
+  facts: boolean;
+}
+
 /** What the connection hands the hub's messages to once they are validated. */
 export interface HubSession {
-  welcome(welcome: Welcome): void;
+  welcome(welcome: Welcome, taken: TakenFromHandshake): void;
   /** The connection is gone (whatever the reason); a welcome follows the next one. */
   disconnected(): void;
   assign(assign: ExecutionAssign): Ack;
   cancel(cancel: ExecutionCancel): Ack;
   runningCount(): number;
-  /** What runs now and which results wait in the spool, told to the hub after each welcome. */
+  /** What runs now and which results wait in the spool, told to the hub on each connection. */
   inventory(): AgentInventory;
+  /** The host's facts, read for each connection's handshake (1.5). */
+  facts(): Promise<AgentFacts>;
   /** Keeps a rotated credential durably; resolves once it is stored, rejects if it could not be. */
   storeCredential(credential: string): Promise<void>;
 }
@@ -126,6 +134,10 @@ interface AgentToHubEvents {
 export class HubConnection {
   private readonly socket: Socket<HubToAgentEvents, AgentToHubEvents>;
   private readonly auth: AgentHandshake;
+  /** Whether the announced protocol (1.5 on) carries the facts and inventory in the handshake. */
+  private readonly reportsInHandshake: boolean;
+  /** What the latest connection attempt's handshake carried. */
+  private handshakeReports: HandshakeReports | undefined;
   private readonly timing: HubConnectionTiming;
   private readonly logger: Logger;
   private readonly health: HealthWithPong;
@@ -150,12 +162,20 @@ export class HubConnection {
       capabilities: [...AGENT_CAPABILITIES],
       facts,
     };
+    this.reportsInHandshake = protocolHasMinor(protocolVersion, 5);
     // https:// becomes wss:// inside socket.io-client; the agent carries the proxy and trust policy.
     this.socket = io(`${config.hubUrl}${agentNamespaceFor(protocolVersion)}`, {
       autoConnect: false,
       // WebSocket only: no long-polling fallback, so any hub replica can serve any agent without sticky sessions.
       transports: ['websocket'],
-      auth: this.auth,
+      // Asked for on each connection attempt, so that the inventory is the one of that moment.
+      auth: (send) => {
+        this.handshake().then(send, (error: unknown) => {
+          this.logger.warn({ error: errorMessage(error) }, 'reports not read for the handshake; sent after the welcome');
+          this.handshakeReports = undefined;
+          send(this.auth);
+        });
+      },
       ...(options.httpAgent ? { agent: options.httpAgent as unknown as string } : {}),
       reconnectionDelay: this.timing.reconnectionDelayMs,
       reconnectionDelayMax: this.timing.reconnectionDelayMaxMs,
@@ -247,12 +267,15 @@ export class HubConnection {
     this.handle(HubToAgentEvent.Welcome, welcomeSchema, (welcome) => {
       // Only a welcome proves the hub took us: one that accepts and at once disconnects keeps backing off.
       this.refusals = 0;
+      // A 1.5 hub took the reports the handshake carried; an older one ignored them and gets the events.
+      const taken = welcome.handshakeReports ? this.handshakeReports : undefined;
       this.health.welcome(welcome);
-      options.session.welcome(welcome);
+      options.session.welcome(welcome, { facts: taken?.facts !== undefined });
       // A 1.3 hub takes the transport's pongs as heartbeats; an older one needs ours.
       if (welcome.transportHeartbeat) clearInterval(this.heartbeatTimer);
       else this.startHeartbeats(welcome.heartbeatIntervalSeconds);
-      this.sendInventory(welcome.protocolVersion);
+      if (taken?.inventory) this.logInventory(taken.inventory, 'handshake');
+      else this.sendInventory(welcome.protocolVersion);
       return ACK_OK;
     });
     this.handle(HubToAgentEvent.ExecutionAssign, executionAssignSchema, (assign) =>
@@ -281,9 +304,23 @@ export class HubConnection {
       return ackError(ProtocolErrorCode.Internal, `agent could not store the new credential: ${errorMessage(error)}`);
     }
     this.auth.credential = credential;
-    this.socket.auth = this.auth;
     this.logger.info({ agentId: this.options.config.agentId }, 'credential rotated');
     return ACK_OK;
+  }
+
+  /**
+   * The handshake of one connection attempt. From 1.5 it carries the host's facts and the
+   * inventory, which older agents send as events after the welcome: at a fleet's reconnect that
+   * is two messages and two acks fewer per agent for the hub. Reports that cannot be read now
+   * are left out (see the socket's `auth`), and sent after the welcome as before.
+   */
+  private async handshake(): Promise<AgentHandshake> {
+    this.handshakeReports = undefined;
+    if (!this.reportsInHandshake) return this.auth;
+    const facts = await this.options.session.facts();
+    const reports: HandshakeReports = { facts, inventory: this.options.session.inventory() };
+    this.handshakeReports = reports;
+    return { ...this.auth, reports };
   }
 
   /**
@@ -305,7 +342,11 @@ export class HubConnection {
         // The hub's lease still ends what it cannot settle; the next connection tries again.
         (error: unknown) => this.logger.warn({ error: errorMessage(error) }, 'inventory not acked'),
       );
-    this.logger.info({ running: inventory.running.length, results: inventory.results.length }, 'inventory sent');
+    this.logInventory(inventory, 'event');
+  }
+
+  private logInventory(inventory: AgentInventory, via: 'handshake' | 'event'): void {
+    this.logger.info({ running: inventory.running.length, results: inventory.results.length, via }, 'inventory sent');
   }
 
   /** Every hub message is validated here, at the edge; a bad one is refused and logged, never fatal. */

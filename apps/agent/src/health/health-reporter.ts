@@ -16,10 +16,10 @@ export interface HealthReporterOptions {
 }
 
 /**
- * While connected: the static facts once per connection (again on the next tick until the hub has
- * acked them), then a health sample at once and every interval. Samples are never queued: one
- * lost to a disconnect is replaced by the next, and a sample slower than the interval makes the
- * next tick skip rather than pile up.
+ * While connected: the static facts once per connection unless the handshake carried them (1.5;
+ * again on the next tick until the hub has acked them), then a health sample at once and every
+ * interval. Samples are never queued: one lost to a disconnect is replaced by the next, and a
+ * sample slower than the interval makes the next tick skip rather than pile up.
  */
 export class HealthReporter {
   private timer: NodeJS.Timeout | undefined;
@@ -30,10 +30,10 @@ export class HealthReporter {
 
   constructor(private readonly options: HealthReporterOptions) {}
 
-  start(intervalSeconds: number = DEFAULT_HEALTH_INTERVAL_SECONDS): void {
+  start(intervalSeconds: number = DEFAULT_HEALTH_INTERVAL_SECONDS, { factsTaken = false } = {}): void {
     this.stop();
     const generation = this.generation;
-    this.factsAcked = false;
+    this.factsAcked = factsTaken;
     const tick = (): void => void this.tick(generation);
     tick();
     this.timer = setInterval(tick, intervalSeconds * 1_000);
