@@ -1,7 +1,8 @@
 // One process of simulated agents for the fleet and run benchmarks: real socket.io connections
 // with real credentials, heartbeating and sending small health samples at the intervals the hub's
-// welcome sets, as the real agent does; on every welcome, as it does too, the host's facts and
-// an inventory of what it runs. An `execution.assign` is acked and answered at once with
+// welcome sets, as the real agent does; on every connection, as it does too, the host's facts and
+// an inventory of what it runs (in the handshake from protocol 1.5, as events after the welcome
+// before). An `execution.assign` is acked and answered at once with
 // `execution.finished` (exit 0, no output), acked by the hub, without spawning anything: what
 // the real agent sends of a command as quick as `true`. Reports counts
 // to the parent over IPC.
@@ -18,6 +19,7 @@ let refused = 0;
 let lastRefusal;
 
 const ACK_TIMEOUT_MS = 30_000;
+const reportsInHandshake = Number(protocolVersion.split('.')[1]) >= 5;
 /** Sends a report and resends it until the hub acks it, as the real agent's outbox does. */
 async function report(socket, event, payload) {
   for (;;) {
@@ -89,14 +91,17 @@ for (const identity of identities) {
     reconnectionDelay: 1000,
     reconnectionDelayMax: 5000,
     randomizationFactor: 0.5,
-    auth: {
-      agentId: identity.agentId,
-      credential: identity.credential,
-      protocolVersion,
-      agentVersion: 'bench',
-      capabilities: ['health'],
-      facts: { hostname: identity.name, os: 'linux', arch: 'x64' },
-    },
+    // Asked for on each connection attempt, as the real agent's: the inventory of that moment.
+    auth: (send) =>
+      send({
+        agentId: identity.agentId,
+        credential: identity.credential,
+        protocolVersion,
+        agentVersion: 'bench',
+        capabilities: ['health'],
+        facts: { hostname: identity.name, os: 'linux', arch: 'x64' },
+        ...(reportsInHandshake ? { reports: { facts: factsOf(identity), inventory: inventory() } } : {}),
+      }),
   });
   let timers = [];
   // As the real agent's HealthWithPong: after the first, each sample waits for the hub's next
@@ -116,6 +121,7 @@ for (const identity of identities) {
   // Like the real agent: an execution id already held or run is acked again and not run twice.
   const seen = new Set();
   const running = new Set();
+  const inventory = () => ({ running: [...running], results: [] });
   socket.on('execution.assign', (assign, ack) => {
     if (typeof ack === 'function') ack({ ok: true });
     if (seen.has(assign?.executionId)) return;
@@ -136,12 +142,16 @@ for (const identity of identities) {
         socket.volatile.emit('agent.health', sample());
       }
     };
-    // As the real agent: its inventory, then its facts and the first sample right after them,
-    // each sent once per connection (the next connection sends its own); no heartbeats to a hub
-    // that takes the transport's pongs for them (1.3), and samples without an ack.
+    // As the real agent: to a hub that did not take them from the handshake (1.5), its inventory,
+    // then its facts and the first sample right after them, each sent once per connection (the
+    // next connection sends its own); no heartbeats to a hub that takes the transport's pongs for
+    // them (1.3), and samples without an ack.
     const sendOnce = (event, payload) => socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload).catch(() => undefined);
-    void sendOnce('agent.inventory', { running: [...running], results: [] });
-    void sendOnce('agent.facts', factsOf(identity)).then(() => socket.volatile.emit('agent.health', sample()));
+    if (reportsInHandshake && welcome.handshakeReports) socket.volatile.emit('agent.health', sample());
+    else {
+      void sendOnce('agent.inventory', inventory());
+      void sendOnce('agent.facts', factsOf(identity)).then(() => socket.volatile.emit('agent.health', sample()));
+    }
     timers = [
       ...(welcome.transportHeartbeat ? [] : [setInterval(() => socket.emit('agent.heartbeat', { sentAt: new Date().toISOString(), running: 0 }), welcome.heartbeatIntervalSeconds * 1000)]),
       setInterval(sendSample, healthIntervalSeconds * 1000),
