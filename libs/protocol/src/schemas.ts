@@ -207,9 +207,10 @@ export function outputDroppedMarker(droppedBytes: number): string {
 export const MAX_INVENTORY_IDS = 10_000;
 
 /**
- * 1.2, after each welcome (1.5: in the handshake's `reports`): what this agent process runs, and the executions whose final result
- * waits in its spool. The hub ends `lost` anything it dispatched to the agent before this
- * connection that is in neither list: a restarted agent no longer has it.
+ * 1.2, after each welcome (from 1.5 in the handshake's `reports`): what this agent process runs,
+ * and the executions whose final result waits in its spool. The hub ends `lost` anything it
+ * dispatched to the agent before this connection that is in neither list: a restarted agent no
+ * longer has it.
  */
 export const agentInventorySchema = z.object({
   running: z.array(id).max(MAX_INVENTORY_IDS),
@@ -217,7 +218,7 @@ export const agentInventorySchema = z.object({
 });
 export type AgentInventory = z.infer<typeof agentInventorySchema>;
 
-/** 1.5: the handshake's `reports`, each part optional: an agent that could not read its facts sends them later as an event. */
+/** 1.5: the handshake's `reports`. What a handshake does not carry, the agent sends as events after the welcome. */
 export const handshakeReportsSchema = z.object({
   facts: agentFactsSchema.optional(),
   inventory: agentInventorySchema.optional(),
