@@ -1,6 +1,6 @@
 import type { Agent as HttpAgent } from 'node:http';
 import { join } from 'node:path';
-import { DEFAULT_OUTPUT_CAP_BYTES } from '@outpost/protocol';
+import { type AgentFacts, DEFAULT_OUTPUT_CAP_BYTES } from '@outpost/protocol';
 import type { AgentConfig } from './config/agent-config';
 import { HubConnection, type HubConnectionTiming } from './connection/hub-connection';
 import { DEFAULT_OUTBOX_OPTIONS, Outbox, type OutboxOptions } from './connection/outbox';
@@ -37,6 +37,8 @@ export interface AgentOptions {
   outbox?: OutboxOptions;
   /** Where health samples come from; the host's own readings by default. */
   healthSampler?: { sample(): ReturnType<HealthSampler['sample']> };
+  /** Where the host's facts come from; the host's own by default. */
+  readFacts?: () => Promise<AgentFacts>;
 }
 
 /** Reports not yet acked at shutdown get this long to reach the hub. */
@@ -94,7 +96,7 @@ export class Agent {
           this.health.start(welcome.healthIntervalSeconds, { factsTaken: taken.facts });
         },
         inventory: () => ({ running: this.runner.runningIds(), results: this.outbox.heldResults() }),
-        facts: () => collectAgentFacts(options.agentVersion),
+        facts: () => this.readFacts(),
         disconnected: () => this.health.stop(),
         assign: (assign) => this.runner.assign(assign),
         cancel: (cancel) => this.runner.cancel(cancel.executionId),
@@ -105,10 +107,14 @@ export class Agent {
     this.health = new HealthReporter({
       sendFacts: (facts) => this.connection.sendFacts(facts),
       sendSample: (sample) => this.connection.sendHealth(sample),
-      facts: () => collectAgentFacts(options.agentVersion),
+      facts: () => this.readFacts(),
       sampler: options.healthSampler ?? new HealthSampler(),
       logger: options.logger,
     });
+  }
+
+  private readFacts(): Promise<AgentFacts> {
+    return this.options.readFacts ? this.options.readFacts() : collectAgentFacts(this.options.agentVersion);
   }
 
   start(): void {

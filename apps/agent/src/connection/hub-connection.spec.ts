@@ -197,6 +197,8 @@ describe.skipIf(process.platform === 'win32')('HubConnection against a fake hub'
   let logLines: string[];
   let stored: string[];
   let storeFails: boolean;
+  /** How many of the next reads of the host's facts fail. */
+  let factsFailures: number;
   let samples: number;
 
   function startAgent(hubUrl: string, refusedInitialMs = 5_000, protocolVersion?: string): Agent {
@@ -209,6 +211,16 @@ describe.skipIf(process.platform === 'win32')('HubConnection against a fake hub'
         stored.push(credential);
       },
       protocolVersion,
+      readFacts: async () => {
+        if (factsFailures > 0) {
+          factsFailures -= 1;
+          throw new Error('release files unreadable');
+        }
+        return agentFactsSchema.parse({
+          hostname: 'test-host', os: 'linux', platform: 'linux', distro: 'Debian GNU/Linux', release: '12', kernel: '6.1.0',
+          arch: 'x64', cpuModel: 'test cpu', cpuCores: 2, memTotalBytes: 2048, ipAddresses: ['192.0.2.1'], agentVersion: '9.9.9-test',
+        });
+      },
       healthSampler: {
         sample: async () => {
           samples += 1;
@@ -259,6 +271,7 @@ describe.skipIf(process.platform === 'win32')('HubConnection against a fake hub'
     logLines = [];
     stored = [];
     storeFails = false;
+    factsFailures = 0;
     samples = 0;
   });
 
@@ -465,6 +478,15 @@ describe.skipIf(process.platform === 'win32')('HubConnection against a fake hub'
     startAgent(hub.url);
     await waitFor('the inventory and the facts', () => hub.events(AgentToHubEvent.Inventory).length === 1 && hub.events(AgentToHubEvent.Facts).length === 1);
     expect(hub.handshakes[0]!.auth.reports).toBeDefined();
+  });
+
+  it('sends its facts and inventory as events when it could not read them for the handshake', async () => {
+    factsFailures = 1;
+    const hub = await startHub({ handshakeReports: true });
+    startAgent(hub.url);
+    await waitFor('the inventory and the facts', () => hub.events(AgentToHubEvent.Inventory).length === 1 && hub.events(AgentToHubEvent.Facts).length === 1);
+    expect(hub.handshakes[0]!.auth.reports).toBeUndefined();
+    expect(logLines.join('')).toContain('reports not read for the handshake');
   });
 
   it('carries no reports in the handshake when it announces protocol 1.4', async () => {
