@@ -172,7 +172,6 @@ export class HubConnection {
       auth: (send) => {
         this.handshake().then(send, (error: unknown) => {
           this.logger.warn({ error: errorMessage(error) }, 'reports not read for the handshake; sent after the welcome');
-          this.handshakeReports = undefined;
           send(this.auth);
         });
       },
