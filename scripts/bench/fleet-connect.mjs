@@ -107,7 +107,8 @@ try {
     }),
   );
   const enrollMs = Date.now() - enrollStarted;
-  await liveMemory(); // a phase mark for the CPU profile, when one is taken
+  // Also a phase mark for the CPU profile, when one is taken.
+  const enrolled = await liveMemory();
 
   // Connect them from P processes.
   const counts = new Array(P).fill({ connected: 0, connectsTotal: 0 });
@@ -174,6 +175,8 @@ try {
   console.log(`  online per /api/v1/stats:          ${online.agents.byStatus.online} of ${online.agents.total}`);
   console.log(`  hub RSS idle → with fleet:         ${mb(idleHub)} MB → ${mb(after.rssBytes)} MB`);
   console.log(`  hub RSS growth per agent:          ${((after.rssBytes - idleHub) / N / 1024).toFixed(1)} KB`);
+  // Heap V8 kept committed after the enrollment burst, which the connections then partly reuse.
+  console.log(`  hub RSS enrolled, none connected:  ${mb(enrolled.rss)} MB after a full GC (${((enrolled.rss - idleHub) / N / 1024).toFixed(1)} KB per agent)`);
   console.log(`  hub live memory after GC:          ${mb(idleLive.live)} MB → ${mb(fleetLive.live)} MB (heap used + external; RSS after GC ${mb(fleetLive.rss)} MB)`);
   console.log(`  hub live memory per agent:         ${((fleetLive.live - idleLive.live) / N / 1024).toFixed(1)} KB (target ≤ 20 KB)`);
   console.log(`  hub CPU, idle with heartbeats:     ${idleCpuPercent.toFixed(1)} % of a core over ${IDLE_S} s, ${idleSystemPercent.toFixed(1)} % of it in the kernel (target ≤ 10 %)`);
