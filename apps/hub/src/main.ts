@@ -10,6 +10,7 @@ import { ConfigError, type HubConfig, loadHubConfig } from './config/hub-config'
 import { loadHubSecrets } from './config/hub-secrets';
 import { DataDirLockedError, lockDataDir } from './database/data-dir-lock';
 import { embeddedDatabaseDir } from './database/orm-options';
+import { limitHeapGrowth } from './heap-growth';
 import { DASHBOARD_DIR } from './config/repo-paths';
 import { serveDashboard } from './dashboard/serve-dashboard';
 import { assignRequestId } from './common/http/request-id';
@@ -20,6 +21,7 @@ import { HubSocketAdapter } from './socket-adapter';
 import { startupBanner } from './startup-banner';
 
 async function bootstrap(): Promise<void> {
+  limitHeapGrowth();
   const config = loadHubConfig();
   const secrets = loadHubSecrets(config);
   let unlock = (): void => undefined;
