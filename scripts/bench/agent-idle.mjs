@@ -1,19 +1,23 @@
 // Idle cost of the real agent (issue 3): RSS and CPU of one connected agent doing nothing but its
-// heartbeats and health samples at the default intervals, for the single binary and for the
-// bundle on this machine's Node.
+// heartbeats and health samples at the default intervals: the single binary against a plain-HTTP
+// hub and against a wss:// one (a TLS front on loopback; needs openssl), and the bundle on this
+// machine's Node.
 //
 //   node scripts/bench/agent-idle.mjs [--seconds 60] [--warmup-seconds 20]
 //
 // Needs `npm run build:agent` (the binary) and `npm run build`; the hub runs on its embedded database.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { freePort, procStat, sleep, until } from './bench-support.mjs';
 
+const execFileAsync = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({
   options: { seconds: { type: 'string', default: '60' }, 'warmup-seconds': { type: 'string', default: '20' } },
@@ -30,6 +34,28 @@ const hub = spawn(process.execPath, [path.join(root, 'dist/apps/hub/main.js')], 
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const agents = [];
+let tlsFront;
+
+/**
+ * A TLS front on loopback for the hub, as a reverse proxy would be, with a self-signed certificate
+ * made by openssl: the agent is enrolled with `--ca-file` and keeps a wss:// connection.
+ */
+async function tlsFrontFor(hubPort) {
+  const caFile = path.join(dir, 'front.crt');
+  const keyFile = path.join(dir, 'front.key');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', caFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`openssl could not make a certificate: ${made.stderr}`);
+  tlsFront = tls.createServer({ key: readFileSync(keyFile), cert: readFileSync(caFile) }, (client) => {
+    const upstream = net.connect(hubPort, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  const frontPort = await freePort();
+  await new Promise((resolve) => tlsFront.listen(frontPort, '127.0.0.1', resolve));
+  return { url: `https://127.0.0.1:${frontPort}`, caFile };
+}
+
 try {
   await until(() => fetch(`${hubUrl}/health/ready`).then((r) => r.ok, () => false), 120_000, 'the hub');
   const login = await (await fetch(`${hubUrl}/api/v1/auth/login`, {
@@ -45,17 +71,26 @@ try {
   // back from disk after a reboot). So it is measured as installed: copied in 64 KiB writes.
   const installed = path.join(dir, 'outpost-agent');
   if (existsSync(binary)) await pipeline(createReadStream(binary), createWriteStream(installed, { mode: 0o755 }));
+  // Hubs in production speak wss://: TLS and its OpenSSL state cost the agent memory of their own.
+  const tlsUrl = await tlsFrontFor(port);
   const variants = [
-    ...(existsSync(binary) ? [{ name: 'single binary (Node 24)', command: [installed] }] : []),
-    { name: `bundle on Node ${process.versions.node}`, command: [process.execPath, bundle] },
+    ...(existsSync(binary)
+      ? [
+          { name: 'single binary (Node 24)', command: [installed], url: hubUrl },
+          { name: 'single binary, wss:// hub', command: [installed], url: tlsUrl.url, enrollArgs: ['--ca-file', tlsUrl.caFile] },
+        ]
+      : []),
+    { name: `bundle on Node ${process.versions.node}`, command: [process.execPath, bundle], url: hubUrl },
   ];
   console.log(`\nAgent idle benchmark: ${args['warmup-seconds']} s warm-up, then ${args.seconds} s measured (heartbeat and health at the hub's defaults)`);
   for (const variant of variants) {
     const token = (await (await fetch(`${hubUrl}/api/v1/enrollment-tokens`, { method: 'POST', headers: auth, body: '{}' })).json()).token;
     const config = path.join(dir, `${agents.length}`, 'agent.json');
     const [command, ...prefix] = variant.command;
-    const enrolled = spawnSync(command, [...prefix, 'enroll', '--hub', hubUrl, '--token', token, '--config', config], { encoding: 'utf8' });
-    if (enrolled.status !== 0) throw new Error(`enroll failed: ${enrolled.stderr}`);
+    // Not spawnSync: the TLS front runs in this process and must answer the enrollment.
+    await execFileAsync(command, [...prefix, 'enroll', '--hub', variant.url, '--token', token, '--config', config, ...(variant.enrollArgs ?? [])]).catch((error) => {
+      throw new Error(`enroll failed: ${error.stderr}`);
+    });
     const agentId = JSON.parse(readFileSync(config, 'utf8')).agentId;
     const agent = spawn(command, [...prefix, 'run', '--config', config, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
     agents.push(agent);
@@ -72,9 +107,10 @@ try {
     const status = readFileSync(`/proc/${agent.pid}/status`, 'utf8');
     const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) / 1024;
     const cpuPercent = ((after.cpuTicks - before.cpuTicks) / 100 / ((Date.now() - started) / 1000)) * 100;
-    console.log(`  ${variant.name.padEnd(26)} RSS ${(after.rssBytes / 2 ** 20).toFixed(1)} MB (peak ${(peakRss / 2 ** 20).toFixed(1)} MB, target ≤ 60 MB; anonymous ${kb('RssAnon').toFixed(1)} MB, file-backed ${kb('RssFile').toFixed(1)} MB), CPU ${cpuPercent.toFixed(2)} % of a core (target ≤ 0.5 %)`);
+    console.log(`  ${variant.name.padEnd(27)} RSS ${(after.rssBytes / 2 ** 20).toFixed(1)} MB (peak ${(peakRss / 2 ** 20).toFixed(1)} MB, target ≤ 60 MB; anonymous ${kb('RssAnon').toFixed(1)} MB, file-backed ${kb('RssFile').toFixed(1)} MB), CPU ${cpuPercent.toFixed(2)} % of a core (target ≤ 0.5 %)`);
   }
 } finally {
+  tlsFront?.close();
   for (const agent of agents) agent.kill('SIGTERM');
   hub.kill('SIGTERM');
   await new Promise((r) => hub.once('exit', r));
