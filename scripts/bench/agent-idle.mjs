@@ -72,12 +72,12 @@ try {
   const installed = path.join(dir, 'outpost-agent');
   if (existsSync(binary)) await pipeline(createReadStream(binary), createWriteStream(installed, { mode: 0o755 }));
   // Hubs in production speak wss://: TLS and its OpenSSL state cost the agent memory of their own.
-  const tlsUrl = await tlsFrontFor(port);
+  const front = existsSync(binary) ? await tlsFrontFor(port) : undefined;
   const variants = [
-    ...(existsSync(binary)
+    ...(front
       ? [
           { name: 'single binary (Node 24)', command: [installed], url: hubUrl },
-          { name: 'single binary, wss:// hub', command: [installed], url: tlsUrl.url, enrollArgs: ['--ca-file', tlsUrl.caFile] },
+          { name: 'single binary, wss:// hub', command: [installed], url: front.url, enrollArgs: ['--ca-file', front.caFile] },
         ]
       : []),
     { name: `bundle on Node ${process.versions.node}`, command: [process.execPath, bundle], url: hubUrl },

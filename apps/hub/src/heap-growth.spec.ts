@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { HEAP_GROWING_PERCENT, limitHeapGrowth } from './heap-growth';
+import { HEAP_GROWING_FLAG, HEAP_GROWING_PERCENT, limitHeapGrowth } from './heap-growth';
 
 /**
  * The factors V8 traces for the old generation's next limit in a process that collects: Node 20
@@ -24,9 +24,8 @@ describe('limitHeapGrowth', () => {
   });
 
   it('takes effect when set after V8 started, as the hub sets it', () => {
-    const flag = `--heap-growing-percent=${HEAP_GROWING_PERCENT}`;
     const expected = (1 + HEAP_GROWING_PERCENT / 100).toFixed(1);
-    expect(growingFactors(flag)).toContain(expected);
+    expect(growingFactors(HEAP_GROWING_FLAG)).toContain(expected);
     expect(growingFactors(null)).not.toContain(expected);
   });
 });

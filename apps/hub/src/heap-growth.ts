@@ -8,10 +8,11 @@ import { setFlagsFromString } from 'node:v8';
  * heap near what is alive (docs/architecture.md, "Tenth pass").
  */
 export const HEAP_GROWING_PERCENT = 20;
+export const HEAP_GROWING_FLAG = `--heap-growing-percent=${HEAP_GROWING_PERCENT}`;
 
 /** Sets it, unless the hub was started with a `--heap-growing-percent` of its own; says whether it did. */
 export function limitHeapGrowth(execArgv: readonly string[] = process.execArgv): boolean {
   if (execArgv.some((arg) => /^--heap[-_]growing[-_]percent\b/.test(arg))) return false;
-  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  setFlagsFromString(HEAP_GROWING_FLAG);
   return true;
 }
