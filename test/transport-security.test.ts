@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PROTOCOL_VERSION } from '@outpost/protocol';
 import type { Child } from './support/child-process';
+import { AGENT_BINARY, hasBinary } from './support/agent-binaries';
 import { startConnectProxy, type ConnectProxy } from './support/connect-proxy';
 import { enrollAgent, type EnrolledAgent, type EnrollOptions, startAgent } from './support/test-agent';
 import { TestHub } from './support/test-hub';
@@ -155,6 +156,24 @@ describe('transport security: TLS, proxy and protocol version', () => {
     expect(refused.cause).toContain("the hub's certificate is not trusted; give --ca-file or --pin");
     expect((await hub.api('GET', `/api/v1/agents/${agent.agentId}`)).body).toMatchObject({ status: 'offline', lastSeenAt: null });
   });
+
+  it.skipIf(!hasBinary(AGENT_BINARY.linuxX64))(
+    "TLS: the single binary without --ca-file or --pin trusts the host's certificate store, and only it",
+    async () => {
+      // OpenSSL's default file and directory, as `update-ca-certificates` fills them, moved here.
+      const emptyDir = mkdtempSync(path.join(dir, 'certs-'));
+      const store = (certFile: string): NodeJS.ProcessEnv => ({ ...routeEnv(), SSL_CERT_FILE: certFile, SSL_CERT_DIR: emptyDir });
+      const binary = [AGENT_BINARY.linuxX64];
+      await expect(enroll({ name: 'other-store', command: binary, env: store(otherCert.certFile) })).rejects.toThrow(
+        /self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\): the hub's certificate is not trusted/,
+      );
+      const agent = await enroll({ name: 'host-store', command: binary, env: store(hubCert.certFile) });
+      expect(JSON.parse(readFileSync(agent.configPath, 'utf8'))).not.toHaveProperty('caFile');
+      start(agent, store(hubCert.certFile));
+      await hub.waitForAgentStatus(agent.agentId, 'online');
+      await expectEcho(agent.agentId, 'store');
+    },
+  );
 
   it('TLS: an agent with a wrong pin is refused and never comes online', async () => {
     const mismatch = `does not match the pinned ${otherCert.pin}`;

@@ -9,7 +9,7 @@ import { CHROMIUM, launchChromium, overflowsHorizontally, screenshot } from '../
 import { Child } from '../support/child-process';
 import { databaseKinds } from '../support/databases';
 import { AGENT_MAIN, ROOT } from '../support/paths';
-import { enrollAgent, type EnrolledAgent, startAgent } from '../support/test-agent';
+import { BUNDLED_AGENT, enrollAgent, type EnrolledAgent, startAgent } from '../support/test-agent';
 import { ADMIN_PASSWORD, TestHub } from '../support/test-hub';
 import { createUser } from '../support/users';
 
@@ -135,7 +135,7 @@ describe.skipIf(!existsSync(CHROMIUM)).each(databaseKinds())('dashboard in a rea
     await enroll.waitExit(30_000);
     expect(enroll.exitCode, enroll.output).toBe(0);
     const { agentId } = JSON.parse(readFileSync(configPath, 'utf8')) as { agentId: string };
-    processes.push(startAgent({ agentId, configPath, dataDir: dir }));
+    processes.push(startAgent({ agentId, command: BUNDLED_AGENT, configPath, dataDir: dir }));
     await row('second').locator('[data-status="online"]').waitFor();
   });
 

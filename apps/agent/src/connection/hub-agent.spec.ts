@@ -49,12 +49,22 @@ function get(url: string, policy: TlsPolicy, viaProxy?: string) {
 }
 
 describe('the route to the hub: trust', () => {
-  it('refuses a self-signed hub with the system CAs, and says what to do', async () => {
+  it('refuses a self-signed hub with the default CAs, and says what to do', async () => {
     const hub = await httpsHub(SELF_SIGNED);
     const error = await get(`https://127.0.0.1:${hub.port}/health/live`, {}).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
     expect(describeConnectionError(error)).toMatch(/self-signed certificate .*give --ca-file or --pin/);
     expect(hub.requests).toEqual([]);
+  });
+
+  it("drops Node 24's advice to use --use-system-ca: the agent reads the host's store itself", () => {
+    const error = Object.assign(
+      new Error('self-signed certificate; if the root CA is installed locally, try running Node.js with --use-system-ca'),
+      { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' },
+    );
+    expect(describeConnectionError(error)).toMatch(
+      /^self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\): the hub's certificate is not trusted; give --ca-file or --pin/,
+    );
   });
 
   it('trusts a hub signed by the CA file', async () => {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { PIN_MISMATCH } from './tls-policy';
+import { PIN_MISMATCH, trustsHostStore } from './tls-policy';
 
 export interface HubResponse {
   status: number;
@@ -78,7 +78,8 @@ const UNTRUSTED_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
 /**
  * Why a connection to the hub failed, in a few words an operator can act on, e.g.
  * "connect ECONNREFUSED 127.0.0.1:8080" or "self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT):
- * the hub's certificate is not trusted; give --ca-file or --pin".
+ * the hub's certificate is not trusted; give --ca-file or --pin" (and where this Node reads the
+ * host's certificate store, "or add its CA to the host's certificate store").
  */
 export function describeConnectionError(error: unknown, timeoutMs?: number): string {
   if (!(error instanceof Error)) return String(error);
@@ -87,7 +88,10 @@ export function describeConnectionError(error: unknown, timeoutMs?: number): str
   }
   const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
   if (code !== undefined && UNTRUSTED_CERTIFICATE_CODES.has(code)) {
-    return `${error.message} (${code}): the hub's certificate is not trusted; give --ca-file or --pin`;
+    // Node 24 adds advice about its own --use-system-ca; the agent reads the host's store already.
+    const message = error.message.replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca$/, '');
+    const store = trustsHostStore() ? ", or add its CA to the host's certificate store" : '';
+    return `${message} (${code}): the hub's certificate is not trusted; give --ca-file or --pin${store}`;
   }
   if (code === PIN_MISMATCH) return error.message;
   if (code !== undefined && !error.message.includes(code)) return `${error.message} (${code})`;

@@ -4,12 +4,16 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   absoluteCaFile,
+  DISTRIBUTION_BUNDLES,
   fingerprintMatches,
+  hostStoreFallback,
   loadTlsPolicy,
   normalizePin,
   pinHex,
+  type StoreProbe,
   tlsOptions,
   TlsSettingError,
+  trustsHostStore,
 } from './tls-policy';
 
 const HEX = '16a48845e7c1aecae964ef32e89f63553e6dff018389bc526c67a13a4ddc5e44';
@@ -53,7 +57,7 @@ describe('trust policy', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('uses the system CAs when given nothing, the CA file when given one, and no chain check with a pin', async () => {
+  it('uses the default CAs when given nothing, the CA file when given one, and no chain check with a pin', async () => {
     expect(tlsOptions(await loadTlsPolicy({}))).toEqual({ rejectUnauthorized: true });
     const caFile = join(dir, 'ca.pem');
     const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
@@ -62,6 +66,33 @@ describe('trust policy', () => {
     const pinned = await loadTlsPolicy({ pin: `sha256:${HEX}` });
     expect(pinned).toEqual({ pin: HEX });
     expect(tlsOptions(pinned)).toEqual({ rejectUnauthorized: false });
+  });
+
+  it("trusts OpenSSL's default store where it holds certificates, else a distribution's bundle, else Node's list", () => {
+    const probe = (files: string[], dirs: Record<string, string[]>, env: NodeJS.ProcessEnv = {}): StoreProbe => ({
+      env,
+      isFile: (path) => files.includes(path),
+      list: (dir) => dirs[dir] ?? [],
+    });
+    // Debian: hashed links in /etc/ssl/certs, no /etc/ssl/cert.pem.
+    expect(hostStoreFallback(probe([DISTRIBUTION_BUNDLES[0]!], { '/etc/ssl/certs': ['ca-certificates.crt', '002c0b4f.0'] }))).toBeUndefined();
+    // Alpine: /etc/ssl/cert.pem.
+    expect(hostStoreFallback(probe(['/etc/ssl/cert.pem'], {}))).toBeUndefined();
+    // Fedora and RHEL: a bundle, no hashed links where OpenSSL looks.
+    const rhel = '/etc/pki/tls/certs/ca-bundle.crt';
+    expect(hostStoreFallback(probe([rhel], { '/etc/ssl/certs': ['ca-bundle.crt'] }))).toEqual({ file: rhel });
+    // SSL_CERT_FILE and SSL_CERT_DIR (a list) replace the defaults, as OpenSSL reads them.
+    expect(hostStoreFallback(probe(['/opt/ca.pem', rhel], {}, { SSL_CERT_FILE: '/opt/ca.pem' }))).toBeUndefined();
+    expect(hostStoreFallback(probe([rhel], { '/b': ['f88ed8fa.0'] }, { SSL_CERT_DIR: '/a:/b' }))).toBeUndefined();
+    expect(hostStoreFallback(probe([], { '/etc/ssl/certs': ['002c0b4f.0'] }, { SSL_CERT_DIR: '/empty' }))).toBe('bundled');
+    // A host with no store at all.
+    expect(hostStoreFallback(probe([], {}))).toBe('bundled');
+  });
+
+  it('knows which agents trust the host store by themselves: the binaries, by their Node options', () => {
+    expect(trustsHostStore(['--lite-mode', '--use-openssl-ca'])).toBe(true);
+    expect(trustsHostStore(['--use-system-ca'])).toBe(true);
+    expect(trustsHostStore([])).toBe(false);
   });
 
   it('names a CA file it cannot read or that holds no certificate', async () => {

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -5,9 +6,10 @@ import { errorMessage } from '../errors';
 
 /**
  * How the agent trusts the hub's certificate, applied to every connection (enroll, status, the
- * socket). Neither set: the system's CAs, as any HTTPS client. `ca`: these CAs instead (a
- * self-signed hub's own certificate works too). `pin`: exactly this certificate, whoever signed
- * it: a matching self-signed one is accepted, a different one refused even if a CA trusts it.
+ * socket). Neither set: the host's certificate store, as curl on it (`trustsHostStore`). `ca`:
+ * these CAs instead (a self-signed hub's own certificate works too). `pin`: exactly this
+ * certificate, whoever signed it: a matching self-signed one is accepted, a different one refused
+ * even if a CA trusts it.
  */
 export interface TlsPolicy {
   /** PEM text of the CA file, read once at start. */
@@ -77,13 +79,100 @@ export async function loadTlsPolicy(settings: { caFile?: string; pin?: string })
 }
 
 /** TLS options for a connection under `policy` (the pin itself is checked by `guardPin`). */
-export function tlsOptions(policy: TlsPolicy): { ca?: string; rejectUnauthorized: boolean } {
+export function tlsOptions(policy: TlsPolicy): { ca?: string | string[]; rejectUnauthorized: boolean } {
+  const ca = policy.ca ?? (policy.pin === undefined ? hostStoreStandIn() : undefined);
   return {
-    ...(policy.ca !== undefined ? { ca: policy.ca } : {}),
+    ...(ca !== undefined ? { ca } : {}),
     // With a pin the chain is not what we trust, the certificate is: a self-signed hub has no
     // chain to verify. guardPin refuses anything else before a byte of the request is sent.
     rejectUnauthorized: policy.pin === undefined,
   };
+}
+
+/**
+ * Whether Node trusts the host's certificate store by itself: the binaries are built with
+ * `--use-openssl-ca` (Linux) or `--use-system-ca` (Windows), see scripts/build-agent-binaries.mjs.
+ * The bundle run by Node 20 from the source tree trusts Node's bundled list.
+ */
+export function trustsHostStore(execArgv: readonly string[] = process.execArgv): boolean {
+  return execArgv.includes('--use-openssl-ca') || execArgv.includes('--use-system-ca');
+}
+
+/** What the host's file system shows of OpenSSL's default store. */
+export interface StoreProbe {
+  env: NodeJS.ProcessEnv;
+  isFile(path: string): boolean;
+  list(dir: string): string[];
+}
+
+/** OpenSSL's defaults in the binaries' Node, whose OPENSSLDIR is /etc/ssl. */
+const OPENSSL_DEFAULT_FILE = '/etc/ssl/cert.pem';
+const OPENSSL_DEFAULT_DIR = '/etc/ssl/certs';
+
+/**
+ * Where distributions keep their whole store in one file, for hosts whose layout OpenSSL's
+ * defaults miss (Fedora and RHEL keep no hashed links in /etc/ssl/certs); Go's crypto/x509 looks
+ * in the same places.
+ */
+export const DISTRIBUTION_BUNDLES = [
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/ca-bundle.pem',
+  '/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem',
+  '/etc/pki/tls/cacert.pem',
+];
+
+/** `<hash>.<n>`: how a certificate is named in a directory OpenSSL looks up by subject. */
+const HASHED_NAME = /^[0-9a-f]{8}\.\d+$/;
+
+/**
+ * Where OpenSSL's default store holds nothing (SSL_CERT_FILE and SSL_CERT_DIR, or /etc/ssl/cert.pem
+ * and the hashed /etc/ssl/certs), what to trust instead: a distribution's bundle file, else Node's
+ * bundled list. Undefined where OpenSSL finds certificates by itself.
+ */
+export function hostStoreFallback(probe: StoreProbe): { file: string } | 'bundled' | undefined {
+  const file = probe.env.SSL_CERT_FILE || OPENSSL_DEFAULT_FILE;
+  const dirs = (probe.env.SSL_CERT_DIR || OPENSSL_DEFAULT_DIR).split(':').filter((dir) => dir !== '');
+  if (probe.isFile(file) || dirs.some((dir) => probe.list(dir).some((name) => HASHED_NAME.test(name)))) return undefined;
+  const bundle = DISTRIBUTION_BUNDLES.find((candidate) => probe.isFile(candidate));
+  return bundle !== undefined ? { file: bundle } : 'bundled';
+}
+
+/** The parts of `node:tls` the fallback reads: Node 22.15 and later (the binaries' Node 24). */
+interface CaSource {
+  getCACertificates(type: 'bundled' | 'extra'): string[];
+}
+
+const hostProbe: StoreProbe = {
+  env: process.env,
+  isFile: (path) => statSync(path, { throwIfNoEntry: false })?.isFile() ?? false,
+  list: (dir) => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  },
+};
+
+let standIn: { ca: string[] | undefined } | undefined;
+
+/**
+ * The CAs given explicitly when the Linux binary's OpenSSL store is empty on this host
+ * (`hostStoreFallback`), with NODE_EXTRA_CA_CERTS, which an explicit list would otherwise drop.
+ * Looked up once, on the first TLS connection.
+ */
+function hostStoreStandIn(): string[] | undefined {
+  standIn ??= { ca: process.execArgv.includes('--use-openssl-ca') ? readStandIn() : undefined };
+  return standIn.ca;
+}
+
+function readStandIn(): string[] | undefined {
+  const fallback = hostStoreFallback(hostProbe);
+  if (fallback === undefined) return undefined;
+  const tls = process.getBuiltinModule('node:tls') as unknown as CaSource;
+  const base = fallback === 'bundled' ? tls.getCACertificates('bundled') : [readFileSync(fallback.file, 'utf8')];
+  return [...base, ...tls.getCACertificates('extra')];
 }
 
 /**
