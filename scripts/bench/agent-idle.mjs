@@ -1,13 +1,14 @@
 // Idle cost of the real agent (issue 3): RSS and CPU of one connected agent doing nothing but its
 // heartbeats and health samples at the default intervals: the single binary against a plain-HTTP
-// hub and against a wss:// one (a TLS front on loopback; needs openssl), and the bundle on this
-// machine's Node.
+// hub and against a wss:// one (a TLS front on loopback; needs openssl), trusted through
+// --ca-file and through the host's certificate store, and the bundle on this machine's Node. Each
+// runs with the environment its service would have, not this shell's.
 //
 //   node scripts/bench/agent-idle.mjs [--seconds 60] [--warmup-seconds 20]
 //
 // Needs `npm run build:agent` (the binary) and `npm run build`; the hub runs on its embedded database.
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +25,8 @@ const { values: args } = parseArgs({
 });
 const binary = path.join(root, 'dist/agent-binaries/outpost-agent-linux-x64');
 const bundle = path.join(root, 'dist/apps/agent/main.cjs');
+/** OpenSSL's default directory of trusted certificates, each linked by its subject's hash. */
+const SYSTEM_CERTS = '/etc/ssl/certs';
 
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'outpost-agent-idle-'));
@@ -35,6 +38,10 @@ const hub = spawn(process.execPath, [path.join(root, 'dist/apps/hub/main.js')], 
 });
 const agents = [];
 let tlsFront;
+// A service gets the environment its unit gives it (PATH, and the installer's proxy variables),
+// not the shell's: this machine's NODE_EXTRA_CA_CERTS alone makes a TLS agent parse ~140 more
+// certificates (+0.8 MB).
+const serviceEnv = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
 
 /**
  * A TLS front on loopback for the hub, as a reverse proxy would be, with a self-signed certificate
@@ -53,7 +60,12 @@ async function tlsFrontFor(hubPort) {
   });
   const frontPort = await freePort();
   await new Promise((resolve) => tlsFront.listen(frontPort, '127.0.0.1', resolve));
-  return { url: `https://127.0.0.1:${frontPort}`, caFile };
+  const hashedDir = path.join(dir, 'host-certs');
+  mkdirSync(hashedDir);
+  copyFileSync(caFile, path.join(hashedDir, 'outpost-front.crt'));
+  const rehashed = spawnSync('openssl', ['rehash', hashedDir], { encoding: 'utf8' });
+  if (rehashed.status !== 0) throw new Error(`openssl rehash failed: ${rehashed.stderr}`);
+  return { url: `https://127.0.0.1:${frontPort}`, caFile, hashedDir };
 }
 
 try {
@@ -78,6 +90,9 @@ try {
       ? [
           { name: 'single binary (Node 24)', command: [installed], url: hubUrl },
           { name: 'single binary, wss:// hub', command: [installed], url: front.url, enrollArgs: ['--ca-file', front.caFile] },
+          // Trusted through the host's store instead, as `update-ca-certificates` leaves it: the
+          // front's certificate linked by its hash in a directory OpenSSL searches after the system's.
+          { name: 'binary, wss://, host CAs', command: [installed], url: front.url, env: { SSL_CERT_DIR: `${SYSTEM_CERTS}:${front.hashedDir}` } },
         ]
       : []),
     { name: `bundle on Node ${process.versions.node}`, command: [process.execPath, bundle], url: hubUrl },
@@ -88,11 +103,11 @@ try {
     const config = path.join(dir, `${agents.length}`, 'agent.json');
     const [command, ...prefix] = variant.command;
     // Not spawnSync: the TLS front runs in this process and must answer the enrollment.
-    await execFileAsync(command, [...prefix, 'enroll', '--hub', variant.url, '--token', token, '--config', config, ...(variant.enrollArgs ?? [])]).catch((error) => {
+    await execFileAsync(command, [...prefix, 'enroll', '--hub', variant.url, '--token', token, '--config', config, ...(variant.enrollArgs ?? [])], { env: { ...serviceEnv, ...variant.env } }).catch((error) => {
       throw new Error(`enroll failed: ${error.stderr}`);
     });
     const agentId = JSON.parse(readFileSync(config, 'utf8')).agentId;
-    const agent = spawn(command, [...prefix, 'run', '--config', config, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const agent = spawn(command, [...prefix, 'run', '--config', config, '--log-level', 'warn'], { env: { ...serviceEnv, ...variant.env }, stdio: ['ignore', 'ignore', 'inherit'] });
     agents.push(agent);
     await until(async () => (await (await fetch(`${hubUrl}/api/v1/agents/${agentId}`, { headers: auth })).json()).status === 'online', 30_000, 'the agent');
     await sleep(Number(args['warmup-seconds']) * 1000);
