@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { defaultConfigPath, readAgentConfig } from '../config/agent-config';
 import { hubRoute } from '../connection/hub-agent';
 import { describeConnectionError, hubRequest } from '../connection/hub-http';
-import { loadTlsPolicy } from '../connection/tls-policy';
+import { defaultTrust, loadTlsPolicy } from '../connection/tls-policy';
 
 export interface StatusOptions {
   config?: string;
@@ -29,6 +29,7 @@ export async function status(options: StatusOptions, print: (line: string) => vo
   print(`config: ${configPath}`);
   if (config.caFile !== undefined) print(`ca file: ${config.caFile}`);
   if (config.pin !== undefined) print(`pinned certificate: ${config.pin}`);
+  if (config.caFile === undefined && config.pin === undefined && config.hubUrl.startsWith('https:')) print(`trusts: ${defaultTrust()}`);
   const policy = await loadTlsPolicy(config);
   const route = hubRoute(config.hubUrl, policy);
   if (route.proxy !== undefined) print(`proxy: ${route.proxy}`);

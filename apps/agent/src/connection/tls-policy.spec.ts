@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   absoluteCaFile,
+  defaultTrust,
   DISTRIBUTION_BUNDLES,
   fingerprintMatches,
   hostStoreFallback,
@@ -93,6 +94,8 @@ describe('trust policy', () => {
     expect(trustsHostStore(['--lite-mode', '--use-openssl-ca'])).toBe(true);
     expect(trustsHostStore(['--use-system-ca'])).toBe(true);
     expect(trustsHostStore([])).toBe(false);
+    expect(defaultTrust(['--use-openssl-ca'])).toBe("the host's certificate store");
+    expect(defaultTrust([])).toMatch(/^Node's bundled CA list/);
   });
 
   it('names a CA file it cannot read or that holds no certificate', async () => {

@@ -98,6 +98,11 @@ export function trustsHostStore(execArgv: readonly string[] = process.execArgv):
   return execArgv.includes('--use-openssl-ca') || execArgv.includes('--use-system-ca');
 }
 
+/** What an agent given neither `--ca-file` nor `--pin` trusts, for `status`. */
+export function defaultTrust(execArgv: readonly string[] = process.execArgv): string {
+  return trustsHostStore(execArgv) ? "the host's certificate store" : "Node's bundled CA list (run the agent binary to trust the host's store)";
+}
+
 /** What the host's file system shows of OpenSSL's default store. */
 export interface StoreProbe {
   env: NodeJS.ProcessEnv;
