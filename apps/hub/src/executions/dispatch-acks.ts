@@ -29,7 +29,7 @@ export class DispatchAcks implements BeforeApplicationShutdown {
   private readonly writing = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private readonly writes = new Set<Promise<void>>();
-  private overtaken: (held: Array<{ agentId: string; executionIds: string[] }>) => void = () => undefined;
+  private overtaken: (agentId: string, executionIds: string[]) => void = () => undefined;
 
   constructor(private readonly em: EntityManager) {}
 
@@ -51,9 +51,9 @@ export class DispatchAcks implements BeforeApplicationShutdown {
 
   /**
    * Acks whose write found the execution no longer waiting for delivery: started, ended, or
-   * canceled while the ack was on its way; all of one write's at once, by agent.
+   * canceled while the ack was on its way.
    */
-  onOvertaken(listener: (held: Array<{ agentId: string; executionIds: string[] }>) => void): void {
+  onOvertaken(listener: (agentId: string, executionIds: string[]) => void): void {
     this.overtaken = listener;
   }
 
@@ -110,6 +110,6 @@ export class DispatchAcks implements BeforeApplicationShutdown {
       if (ids) ids.push(id);
       else byAgent.set(agentId, [id]);
     }
-    if (byAgent.size > 0) this.overtaken([...byAgent].map(([agentId, executionIds]) => ({ agentId, executionIds })));
+    for (const [agentId, ids] of byAgent) this.overtaken(agentId, ids);
   }
 }

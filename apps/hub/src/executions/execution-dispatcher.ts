@@ -50,7 +50,7 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
     private readonly box: SecretBox,
     private readonly acks: DispatchAcks,
   ) {
-    acks.onOvertaken((held) => this.stopCanceled(held));
+    acks.onOvertaken((agentId, executionIds) => this.stopCanceled(agentId, executionIds));
   }
 
   onApplicationBootstrap(): void {
@@ -213,14 +213,19 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
    * said "before delivery" now says they were delivered. Not awaited by the report: a cancel lost
    * here is sent again when the agent reconnects and lists what it runs.
    */
-  stopCanceled(held: ReadonlyArray<{ agentId: string; executionIds: readonly string[] }>): void {
+  stopCanceled(agentId: string, executionIds: string[]): void {
+    void this.canceledLoader.load({ agentId, executionIds });
+  }
+
+  /**
+   * `stopCanceled`'s calls of one turn of the event loop in one statement: a fan-out whose
+   * results beat their acks' write, or a fleet reconnecting with work in hand, makes one call per
+   * agent, nearly all for executions that are not canceled.
+   */
+  private readonly canceledLoader = batchLoader<{ agentId: string; executionIds: string[] }, void>(async (held) => {
     const owned = held.flatMap(({ agentId, executionIds }) => executionIds.map((id) => ({ id, agent_id: agentId })));
-    if (owned.length === 0) return;
-    // One statement for every agent: the acks of a fan-out whose results beat their writes
-    // arrive by the thousand, nearly all for executions that ended, not canceled.
-    this.em
-      .fork()
-      .execute<{ id: string; agent_id: string }[]>(
+    try {
+      const rows = await this.em.fork().execute<{ id: string; agent_id: string }[]>(
         `with owned as (select * from jsonb_to_recordset(?::jsonb) as o(id uuid, agent_id uuid))
          update executions
             set dispatched_at = coalesce(dispatched_at, now()),
@@ -231,12 +236,14 @@ export class ExecutionDispatcher implements OnApplicationBootstrap {
             and status = 'canceled'
           returning id, agent_id`,
         [JSON.stringify(owned)],
-      )
-      .then((rows) => Promise.all(rows.map((row) => this.sendCancel(row.agent_id, row.id))))
-      .catch((error: Error) =>
-        this.logger.warn({ ...loggableError(error), agents: new Set(held.map((h) => h.agentId)).size }, 'could not stop executions canceled on their way to the agent'),
       );
-  }
+      // Not awaited: the next batch need not wait for these agents' acks.
+      for (const row of rows) void this.sendCancel(row.agent_id, row.id);
+    } catch (error) {
+      this.logger.warn({ ...loggableError(error), agents: held.length }, 'could not stop executions canceled on their way to the agent');
+    }
+    return held.map(() => undefined);
+  });
 
   private async sendCancel(agentId: string, executionId: string): Promise<boolean> {
     const socket = this.connections.get(agentId);

@@ -57,7 +57,7 @@ export class ExecutionReconciler {
     for (const row of lost) this.events.notify(row.id);
     for (const runId of new Set(lost.map((row) => row.run_id))) await this.runs.settle(runId);
     // A cancel that never reached the agent, or overtook the dispatch it was for.
-    if (inventory.running.length > 0) this.dispatcher.stopCanceled([{ agentId, executionIds: inventory.running }]);
+    if (inventory.running.length > 0) this.dispatcher.stopCanceled(agentId, inventory.running);
     return ACK_OK;
   }
 

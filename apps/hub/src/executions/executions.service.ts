@@ -175,7 +175,7 @@ export class ExecutionsService {
     }
     const execution = await this.owned(agentId, report.executionId);
     if (!execution) return this.notYours(agentId, report.executionId, 'started');
-    if (execution.status === 'canceled') this.dispatcher.stopCanceled([{ agentId, executionIds: [execution.id] }]);
+    if (execution.status === 'canceled') this.dispatcher.stopCanceled(agentId, [execution.id]);
     return ACK_OK;
   }
 
