@@ -4,7 +4,7 @@
 // With OUTPOST_BENCH_CPU_PROFILE=<dir> it also profiles the CPU and writes the profile of the time
 // since the previous signal to <dir>/<prefix>-<n>.cpuprofile (open it in Chrome DevTools); the prefix is
 // OUTPOST_BENCH_CPU_PROFILE_PREFIX, `hub` when unset.
-const { writeFileSync } = require('node:fs');
+const { mkdirSync, writeFileSync } = require('node:fs');
 const { Session } = require('node:inspector');
 
 const profileDir = process.env.OUTPOST_BENCH_CPU_PROFILE;
@@ -12,6 +12,7 @@ const profilePrefix = process.env.OUTPOST_BENCH_CPU_PROFILE_PREFIX ?? 'hub';
 let profiles = 0;
 const session = profileDir ? new Session() : undefined;
 if (session) {
+  mkdirSync(profileDir, { recursive: true });
   session.connect();
   session.post('Profiler.enable', () => session.post('Profiler.start'));
 }

@@ -41,12 +41,17 @@ const STARTED_FROM = statusesLeadingTo('started', 'running')
   .map((s) => `'${s}'`)
   .join(', ');
 
-/** Start reports, stored together; also moves pending runs to running. */
+/**
+ * Start reports, stored together; also moves pending runs to running. A row for every execution
+ * reported that is the reporting agent's, whether the report started it or not (a result that
+ * overtook its start, a resend), with its status then: a fan-out of quick commands has many of
+ * those, and reading each one back cost a statement per agent.
+ */
 const STORE_STARTS = new PreparedStatement(
   'store-starts',
   `with report as (
      select * from jsonb_to_recordset(?::jsonb) as r(id uuid, agent uuid, pid integer, "startedAt" timestamptz, "ackedAt" timestamptz)),
-   ${lockedInOrder('executions', 'report', 't.id = s.id and t.agent_id = s.agent')},
+   ${lockedInOrder('executions', 'report', 't.id = s.id and t.agent_id = s.agent', ['status'])},
    started as (
      update executions e set status = 'running', pid = r.pid, started_at = r."startedAt",
             -- The agent acks a dispatch before it starts, but its start report may be stored first
@@ -56,7 +61,7 @@ const STORE_STARTS = new PreparedStatement(
       where e.id = r.id and e.id = l.id and e.status in (${STARTED_FROM})
       returning e.id, e.run_id),
    run as (${runsToRunning('started')})
-   select id from started`,
+   select l.id, l.status, exists (select 1 from started s where s.id = l.id) as started from locked l`,
 );
 
 /** Results, stored together, guarded by the states each result may end (`from`). */
@@ -169,24 +174,32 @@ export class ExecutionsService {
    */
   async reportStarted(agentId: string, report: ExecutionStarted): Promise<Ack> {
     const ackedAt = this.acks.reported(agentId, report.executionId);
-    if (await this.startedLoader.load({ agentId, report, ackedAt })) {
-      this.outputEvents.notify(report.executionId);
-      return ACK_OK;
-    }
-    const execution = await this.owned(agentId, report.executionId);
-    if (!execution) return this.notYours(agentId, report.executionId, 'started');
-    if (execution.status === 'canceled') this.dispatcher.stopCanceled(agentId, [execution.id]);
+    const stored = await this.startedLoader.load({ agentId, report, ackedAt });
+    if (stored === null) return this.notYours(agentId, report.executionId, 'started');
+    if (stored.started) this.outputEvents.notify(report.executionId);
+    else if (stored.status === 'canceled') this.dispatcher.stopCanceled(agentId, [report.executionId]);
     return ACK_OK;
   }
 
-  private readonly startedLoader = batchLoader<{ agentId: string; report: ExecutionStarted; ackedAt: Date | null }, boolean>(async (reports) => {
-    const rows = await STORE_STARTS.run<{ id: string }>(this.em.fork(), [
+  /** Per report: null when the execution is not the agent's; else whether it started it, and the status it found. */
+  private readonly startedLoader = batchLoader<
+    { agentId: string; report: ExecutionStarted; ackedAt: Date | null },
+    { started: boolean; status: ExecutionStatus } | null
+  >(async (reports) => {
+    const rows = await STORE_STARTS.run<{ id: string; status: ExecutionStatus; started: boolean }>(this.em.fork(), [
       JSON.stringify(
         reports.map(({ agentId, report, ackedAt }) => ({ id: report.executionId, agent: agentId, pid: report.pid, startedAt: report.startedAt, ackedAt })),
       ),
     ]);
-    const started = new Set(rows.map((row) => row.id));
-    return reports.map(({ report }) => started.has(report.executionId));
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    // The same report twice in one batch: the first caller started it, the second is a duplicate.
+    return reports.map(({ report }) => {
+      const row = byId.get(report.executionId);
+      if (!row) return null;
+      const outcome = { started: row.started, status: row.status };
+      row.started = false;
+      return outcome;
+    });
   });
 
   /**

@@ -12,10 +12,12 @@
 
 /**
  * A `locked` CTE holding the ids of the rows of `table` (alias `t`) that the CTE `source`
- * (alias `s`) names through `on`, row-locked in id order.
+ * (alias `s`) names through `on`, row-locked in id order, and the `columns` of `t` asked for:
+ * read as each row was once its lock was granted, not as the statement's snapshot saw it.
  */
-export function lockedInOrder(table: 'agents' | 'executions' | 'runs', source: string, on: string): string {
-  return `locked as (select t.id from ${table} t join ${source} s on ${on} order by t.id for no key update of t)`;
+export function lockedInOrder(table: 'agents' | 'executions' | 'runs', source: string, on: string, columns: readonly string[] = []): string {
+  const kept = columns.map((column) => `, t.${column}`).join('');
+  return `locked as (select t.id${kept} from ${table} t join ${source} s on ${on} order by t.id for no key update of t)`;
 }
 
 /**
