@@ -231,6 +231,7 @@ export class ExecutionsService {
     if (runId !== null) {
       this.outputEvents.notify(result.executionId);
       await this.runs.settle(runId);
+      await waitersAnswered();
     }
     // A slot on the agent is free again: whatever it turned away can go.
     this.dispatcher.slotFreed(agentId);
@@ -277,6 +278,14 @@ export class ExecutionsService {
     return ackError('NOT_FOUND', `execution ${executionId} was not dispatched to this agent`);
   }
 }
+
+/**
+ * Resolves in the next turn of the event loop, once those woken by a run's end (`?wait=`, the
+ * SSE streams) have written their answers. The acks of a fan-out's results are settled in the
+ * same batch; written first, a hundred of them held the user's answer back ~25 ms. An ack only
+ * lets the agent drop a result it keeps on disk, so it can wait a turn.
+ */
+const waitersAnswered = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function reasonFromExit(result: ExecutionFinished): string {
   if (result.signal) return `signal ${result.signal}`;
