@@ -169,8 +169,8 @@ export class ExecutionsService {
 
   /**
    * One guarded statement per batch of reports, which also checks ownership and moves pending
-   * runs to running; only a report that changed nothing makes the row be read, to tell a
-   * duplicate from a stranger's.
+   * runs to running. A report that changed nothing is a duplicate, a start its result overtook,
+   * or a start of an execution canceled meanwhile, which is then stopped on the host.
    */
   async reportStarted(agentId: string, report: ExecutionStarted): Promise<Ack> {
     const ackedAt = this.acks.reported(agentId, report.executionId);
