@@ -6,6 +6,7 @@ import { AppError } from '../common/errors/app-error';
 import type { Page } from '../common/validation/common-schemas';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { idLockedInOrder } from '../common/database/locked-in-order';
+import { PreparedStatement } from '../common/database/prepared-statement';
 import { Execution } from './execution.entity';
 import { ExecutionDispatcher, type PendingRow } from './execution-dispatcher';
 import { isFinalExecutionStatus, statusesLeadingTo } from './execution-state';
@@ -42,6 +43,30 @@ export interface RunListQuery {
   from?: Date | undefined;
   to?: Date | undefined;
 }
+
+/**
+ * `RunsService.insert`'s statement, prepared: PostgreSQL planned it anew for every run. The target
+ * ids travel as one JSON document (a bound array would be expanded into a list); they are unique
+ * (RunTargetsService), so the count tells whether all of them are live.
+ */
+const INSERT_RUN = new PreparedStatement(
+  'insert-run',
+  `with target as (
+     select a.id as agent_id from agents a
+      where a.id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and a.revoked_at is null),
+   run as (
+     insert into runs (id, status, trigger, spec, env, cwd, timeout_seconds, delivery_timeout_seconds, target, concurrency,
+                       max_failures, retries, retry_lost, job_id, rerun_of, scheduled_at, reason, requested_by, canceled_by,
+                       created_at, finished_at)
+     select ?::uuid, ?::text, ?::text, ?::jsonb, ?::jsonb, ?::text, ?::integer, ?::integer, ?::jsonb, ?::integer,
+            ?::integer, ?::jsonb, ?::boolean, ?::uuid, ?::uuid, ?::timestamptz, ?::text, ?::uuid, ?::uuid,
+            ?::timestamptz, ?::timestamptz
+      where (select count(*) from target) = ?::integer
+     returning id)
+   insert into executions (id, run_id, agent_id, status, deliver_by, created_at)
+   select gen_random_uuid(), run.id, target.agent_id, ?::text, ?::timestamptz, ?::timestamptz from run, target
+   returning *`,
+);
 
 @Injectable()
 export class RunsService {
@@ -138,31 +163,14 @@ export class RunsService {
       { persist: false },
     );
     const deliverBy = new Date(run.createdAt.getTime() + (definition.deliveryTimeoutSeconds ?? this.config.deliveryTimeoutSeconds) * 1000);
-    // The target ids travel as one JSON document (a bound array would be expanded into a list);
-    // they are unique (RunTargetsService), so the count tells whether all of them are live.
-    const rows = await em.execute<Record<string, unknown>[]>(
-      `with target as (
-         select a.id as agent_id from agents a
-          where a.id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and a.revoked_at is null),
-       run as (
-         insert into runs (id, status, trigger, spec, env, cwd, timeout_seconds, delivery_timeout_seconds, target, concurrency,
-                           max_failures, retries, retry_lost, job_id, rerun_of, scheduled_at, reason, requested_by, canceled_by,
-                           created_at, finished_at)
-         select ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?::jsonb, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?, ?
-          where (select count(*) from target) = ?
-         returning id)
-       insert into executions (id, run_id, agent_id, status, deliver_by, created_at)
-       select gen_random_uuid(), run.id, target.agent_id, ?, ?, ? from run, target
-       returning *`,
-      [
-        JSON.stringify(agentIds),
-        run.id, run.status, run.trigger, JSON.stringify(run.spec), JSON.stringify(run.env), run.cwd, run.timeoutSeconds,
-        run.deliveryTimeoutSeconds, JSON.stringify(run.target), run.concurrency, run.maxFailures,
-        run.retries === null ? null : JSON.stringify(run.retries), run.retryLost, run.jobId, run.rerunOf, run.scheduledAt,
-        run.reason, run.requestedBy, run.canceledBy, run.createdAt, run.finishedAt, agentIds.length,
-        run.concurrency !== null ? 'pending' : 'queued', deliverBy, run.createdAt,
-      ],
-    );
+    const rows = await INSERT_RUN.run<Record<string, unknown>>(em, [
+      JSON.stringify(agentIds),
+      run.id, run.status, run.trigger, JSON.stringify(run.spec), JSON.stringify(run.env), run.cwd, run.timeoutSeconds,
+      run.deliveryTimeoutSeconds, JSON.stringify(run.target), run.concurrency, run.maxFailures,
+      run.retries === null ? null : JSON.stringify(run.retries), run.retryLost, run.jobId, run.rerunOf, run.scheduledAt,
+      run.reason, run.requestedBy, run.canceledBy, run.createdAt, run.finishedAt, agentIds.length,
+      run.concurrency !== null ? 'pending' : 'queued', deliverBy, run.createdAt,
+    ]);
     if (rows.length === 0) throw await this.targets.notAllLive(agentIds);
     const executions = rows.map((row) => em.map(Execution, row)).sort((a, b) => (a.agentId < b.agentId ? -1 : 1));
     return { run, executions };
