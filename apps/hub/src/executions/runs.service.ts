@@ -7,6 +7,7 @@ import type { Page } from '../common/validation/common-schemas';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { idLockedInOrder } from '../common/database/locked-in-order';
 import { PreparedStatement } from '../common/database/prepared-statement';
+import { readOnlyEntity } from '../common/database/read-only-entity';
 import { Execution } from './execution.entity';
 import { ExecutionDispatcher, type PendingRow } from './execution-dispatcher';
 import { isFinalExecutionStatus, statusesLeadingTo } from './execution-state';
@@ -172,7 +173,7 @@ export class RunsService {
       run.concurrency !== null ? 'pending' : 'queued', deliverBy, run.createdAt,
     ]);
     if (rows.length === 0) throw await this.targets.notAllLive(agentIds);
-    const executions = rows.map((row) => em.map(Execution, row)).sort((a, b) => (a.agentId < b.agentId ? -1 : 1));
+    const executions = rows.map((row) => readOnlyEntity(em, Execution, row)).sort((a, b) => (a.agentId < b.agentId ? -1 : 1));
     return { run, executions };
   }
 
@@ -235,7 +236,7 @@ export class RunsService {
   /** Mapped to entities without the query builder, which cost more CPU than PostgreSQL did. */
   private viewOf(stored: StoredRun) {
     const em = this.em.fork();
-    return toRunView(em.map(Run, stored.run), stored.executions.map((execution) => em.map(Execution, execution)));
+    return toRunView(readOnlyEntity(em, Run, stored.run), stored.executions.map((execution) => readOnlyEntity(em, Execution, execution)));
   }
 
   async list(query: RunListQuery): Promise<Page<ReturnType<typeof toRunSummary>>> {
