@@ -1,17 +1,22 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * System test files that check the API's answers, not timing: no shrunk protocol timers, no
- * kills, no deadline tighter than seconds. They run two at a time; every other system file runs
+ * System test files that check results, not timing: no shrunk protocol timers, no kills, no
+ * deadline tighter than seconds (memory bounds are per process, so a neighbour does not move them). They run two at a time; every other system file runs
  * alone, after them, so a bound like "offline within 2× the heartbeat" or an ack inside the
  * hub's 20 ms batching window is never measured on cores shared with another file's hub.
  */
 const SHARED_CORE_SYSTEM_FILES = [
+  'test/agent-binary.test.ts',
   'test/embedded-database.test.ts',
   'test/install-script.test.ts',
   'test/jobs.test.ts',
+  'test/live-changes.test.ts',
+  'test/multi-hub.test.ts',
+  'test/output.test.ts',
   'test/row-locks.test.ts',
   'test/systemd-unit.test.ts',
+  'test/transport-security.test.ts',
   'test/windows-artifacts.test.ts',
   'test/security/agent-impersonation.test.ts',
   'test/security/audit.test.ts',
