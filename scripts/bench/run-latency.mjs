@@ -130,6 +130,22 @@ const verdict = (ok) => (ok ? 'met' : 'MISSED');
 
 const loadAtStart = os.loadavg()[0].toFixed(2);
 
+/**
+ * The machine's price of one command, before anything else runs: this Node process spawning
+ * `true` as an agent does (libuv forks the whole process). It is most of an agent's CPU per
+ * execution, and varies threefold between machines of the same kind (docs/architecture.md).
+ */
+async function spawnReferenceMs(count = 50) {
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await new Promise((resolve, reject) => spawn('true', { stdio: 'ignore' }).once('error', reject).once('exit', resolve));
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+const spawnAtStart = await spawnReferenceMs();
+
 const db = await ownDatabase(baseUrl);
 const port = await freePort();
 const hubUrl = `http://127.0.0.1:${port}`;
@@ -407,6 +423,9 @@ try {
     );
   console.log(
     `\nRun benchmark: \`true\` on real and simulated agents, hub on PostgreSQL (${os.cpus().length} cores, load average ${loadAtStart} at start, protocol ${PROTOCOL_VERSION})`,
+  );
+  console.log(
+    `Machine reference: a Node process spawns \`true\` and sees it exit in ${ms(spawnAtStart)} (median of 50, before the hub started)`,
   );
   console.log(
     `POST /api/v1/runs → every execution succeeded, as POST /api/v1/runs?wait=60 answers it (1 warm-up + ${TRIALS} trials):`,
