@@ -2,9 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * System test files that check results, not timing: no shrunk protocol timers, no kills, no
- * deadline tighter than seconds (memory bounds are per process, so a neighbour does not move them). They run two at a time; every other system file runs
- * alone, after them, so a bound like "offline within 2× the heartbeat" or an ack inside the
- * hub's 20 ms batching window is never measured on cores shared with another file's hub.
+ * deadline tighter than seconds, and memory bounds only per process, which a neighbour does not
+ * move. They run two at a time. Every other system file runs alone, after them, so a bound like
+ * "offline within 2× the heartbeat" or an ack inside the hub's 20 ms batching window is never
+ * measured on cores shared with another file's hub.
  */
 const SHARED_CORE_SYSTEM_FILES = [
   'test/agent-binary.test.ts',
